@@ -1,0 +1,3 @@
+//! dbglog: parse, view, redact, diff, analyze, scan and capture Salesforce Apex debug logs.
+
+pub mod rules;

@@ -1,0 +1,1 @@
+//! The known-error catalogue (placeholder; see issue "analyze"/"scan").
