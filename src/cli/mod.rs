@@ -1,0 +1,74 @@
+//! The command line: one file per subcommand. Each `run` returns the process exit code:
+//! 0 success (or something found), 1 nothing found / views differ, 2 error.
+
+pub mod analyze;
+pub mod capture;
+pub mod diff;
+pub mod events;
+pub mod flame;
+pub mod scan;
+pub mod view;
+
+use clap::{Parser, Subcommand};
+
+/// dbglog: parse, view, redact, diff, analyze, scan and capture Salesforce Apex debug logs.
+#[derive(Parser, Debug)]
+#[command(name = "dbglog", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print every event as NDJSON, or counts with --stats.
+    Events(events::Args),
+    /// Print a log as a subscriber, a vendor, or in full would see it.
+    View(view::Args),
+    /// Show what the subscriber view hides that matters.
+    Diff(diff::Args),
+    /// Report errors, limits, SOQL/DML and time: the findings of one log.
+    Analyze(analyze::Args),
+    /// Write a flame graph (SVG) or folded stacks, weighted by self time.
+    Flame(flame::Args),
+    /// Scan files, folders and archives for known errors, in parallel.
+    Scan(scan::Args),
+    /// Split a live stream of logs into one (redacted, compressed) file per log.
+    Capture(capture::Args),
+}
+
+/// Exit codes.
+pub mod exit {
+    /// Success; for scan: something was found.
+    pub const OK: u8 = 0;
+    /// Scan: nothing found. Diff: the views differ.
+    pub const NONE: u8 = 1;
+    /// An error.
+    pub const ERROR: u8 = 2;
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Events(a) => events::run(a),
+        Command::View(a) => view::run(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Flame(a) => flame::run(a),
+        Command::Scan(a) => scan::run(a),
+        Command::Capture(a) => capture::run(a),
+    }
+}
+
+/// Report an error on stderr and return the error exit code. A broken pipe is not an
+/// error: it returns 0 quietly.
+pub fn fail(e: &crate::stream::RunError) -> u8 {
+    if let crate::stream::RunError::Consumer(io) = e {
+        if crate::output::is_broken_pipe(io) {
+            return exit::OK;
+        }
+    }
+    crate::output::error_line(e);
+    exit::ERROR
+}

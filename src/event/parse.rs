@@ -1,0 +1,441 @@
+//! The event grammar. [`head`] parses `HH:MM:SS.f (NANOS)|TYPE` with nom on one complete
+//! line; [`Event`] then gives lazy, borrowed access to the fields.
+
+use super::kind::Layout;
+use super::table::EventType;
+use memchr::{memchr, memrchr};
+use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::character::complete::char;
+use nom::combinator::opt;
+use nom::sequence::delimited;
+use nom::{IResult, Parser};
+
+/// The parsed head of an event line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Wall-clock time as milliseconds since midnight (the fraction is an integer
+    /// millisecond count, not a decimal fraction: see format.md §7).
+    pub wall_ms: u32,
+    /// Nanoseconds since the request started; `None` in old logs that lack ` (NANOS)`.
+    pub nanos: Option<u64>,
+    /// The event type ([`EventType::Unknown`] if not in the catalogue).
+    pub etype: EventType,
+    /// Byte range of the type name within the line.
+    pub type_start: u32,
+    /// End of the type name; the body starts after the `|` that may follow.
+    pub type_end: u32,
+}
+
+fn digits_n(n: usize) -> impl Fn(&[u8]) -> IResult<&[u8], u32> {
+    move |i| {
+        let (rest, d) = take_while_m_n(n, n, |c: u8| c.is_ascii_digit())(i)?;
+        Ok((
+            rest,
+            d.iter().fold(0u32, |a, &c| a * 10 + (c - b'0') as u32),
+        ))
+    }
+}
+
+fn wall(i: &[u8]) -> IResult<&[u8], u32> {
+    let (i, h) = digits_n(2)(i)?;
+    let (i, _) = char(':')(i)?;
+    let (i, m) = digits_n(2)(i)?;
+    let (i, _) = char(':')(i)?;
+    let (i, s) = digits_n(2)(i)?;
+    let (i, _) = char('.')(i)?;
+    let (i, f) = take_while_m_n(1, 3, |c: u8| c.is_ascii_digit())(i)?;
+    let frac = f.iter().fold(0u32, |a, &c| a * 10 + (c - b'0') as u32);
+    Ok((i, ((h * 60 + m) * 60 + s) * 1000 + frac))
+}
+
+fn nanos(i: &[u8]) -> IResult<&[u8], u64> {
+    let (i, d) = delimited(
+        tag(&b" ("[..]),
+        take_while_m_n(1, 19, |c: u8| c.is_ascii_digit()),
+        char(')'),
+    )
+    .parse(i)?;
+    Ok((i, d.iter().fold(0u64, |a, &c| a * 10 + (c - b'0') as u64)))
+}
+
+fn type_name(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (rest, _) = take_while1(|c: u8| c.is_ascii_uppercase())(i)?;
+    let (rest, _) =
+        take_while(|c: u8| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')(rest)?;
+    Ok((rest, &i[..i.len() - rest.len()]))
+}
+
+/// Parse the head of an event line (`line` without its terminator). Returns `None` when the
+/// line is not an event line: then it is a header, marker, preamble or continuation line.
+#[inline]
+pub fn head(line: &[u8]) -> Option<Head> {
+    // Cheap rejection before running the grammar: most continuation lines fail here.
+    if line.len() < 12 || line[2] != b':' || line[5] != b':' || line[8] != b'.' {
+        return None;
+    }
+    let (rest, wall_ms) = wall(line).ok()?;
+    let (rest, nanos) = opt(nanos).parse(rest).ok()?;
+    let (rest, _) = char::<_, nom::error::Error<&[u8]>>('|')(rest).ok()?;
+    let type_start = line.len() - rest.len();
+    let (rest, name) = type_name(rest).ok()?;
+    if !(rest.is_empty() || rest[0] == b'|' || rest == b"\r") {
+        return None;
+    }
+    Some(Head {
+        wall_ms,
+        nanos,
+        etype: EventType::from_name(name),
+        type_start: type_start as u32,
+        type_end: (type_start + name.len()) as u32,
+    })
+}
+
+/// One parsed event. It borrows from the input buffer: nothing is copied.
+#[derive(Clone, Copy, Debug)]
+pub struct Event<'a> {
+    /// The head (time, nanos, type).
+    pub head: Head,
+    /// The whole record, continuation lines and line terminator included.
+    pub raw: &'a [u8],
+    /// Byte offset of the record in the (decoded) input.
+    pub offset: u64,
+    /// 1-based line number of the record's first line.
+    pub line: u64,
+}
+
+impl<'a> Event<'a> {
+    /// Build an event from an event record and its parsed head.
+    pub fn new(head: Head, raw: &'a [u8], offset: u64, line: u64) -> Self {
+        Event {
+            head,
+            raw,
+            offset,
+            line,
+        }
+    }
+
+    /// The event type.
+    #[inline]
+    pub fn etype(&self) -> EventType {
+        self.head.etype
+    }
+
+    /// The type name as written (also for unknown types).
+    #[inline]
+    pub fn type_name(&self) -> &'a [u8] {
+        &self.raw[self.head.type_start as usize..self.head.type_end as usize]
+    }
+
+    /// Nanoseconds since the request started, if the log has them.
+    #[inline]
+    pub fn nanos(&self) -> Option<u64> {
+        self.head.nanos
+    }
+
+    /// The text after `TYPE|` up to the end of the record, continuation lines included,
+    /// without the record's final line terminator.
+    #[inline]
+    pub fn body(&self) -> &'a [u8] {
+        let start = self.head.type_end as usize;
+        let end = trim_terminator(self.raw);
+        if start < end && self.raw[start] == b'|' {
+            &self.raw[start + 1..end]
+        } else {
+            &[]
+        }
+    }
+
+    /// The first line of the body (no continuation lines).
+    #[inline]
+    pub fn first_line(&self) -> &'a [u8] {
+        let b = self.body();
+        match memchr(b'\n', b) {
+            Some(n) => strip_cr(&b[..n]),
+            None => b,
+        }
+    }
+
+    /// True if the event has continuation lines.
+    pub fn is_multiline(&self) -> bool {
+        memchr(b'\n', self.body()).is_some()
+    }
+
+    /// The event's fields, split according to the type's [`Layout`].
+    pub fn fields(&self) -> Fields<'a> {
+        Fields::new(self.body(), self.head.etype.layout())
+    }
+
+    /// Field `i` (0-based, after the type), or `None`.
+    pub fn field(&self, i: usize) -> Option<&'a [u8]> {
+        self.fields().nth(i)
+    }
+
+    /// The source line in the first field (`[41]`), or `None` for `[EXTERNAL]` and
+    /// events without a line field.
+    pub fn source_line(&self) -> Option<u32> {
+        let b = self.body();
+        if b.first() != Some(&b'[') {
+            return None;
+        }
+        let close = memchr(b']', &b[..b.len().min(12)])?;
+        parse_u32(&b[1..close])
+    }
+
+    /// The last field: for most types the free text (message, query, signature).
+    pub fn last_field(&self) -> &'a [u8] {
+        self.fields().last().unwrap_or(&[])
+    }
+}
+
+/// Parse a decimal `u32`; `None` if empty, not all digits, or too large.
+pub fn parse_u32(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 10 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u64;
+    }
+    u32::try_from(v).ok()
+}
+
+/// Parse a decimal `u64` allowing `,` thousands separators.
+pub fn parse_u64_commas(b: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    let mut any = false;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+                any = true;
+            }
+            b',' => {}
+            _ => return None,
+        }
+    }
+    any.then_some(v)
+}
+
+/// Length of `raw` without one trailing `\n` or `\r\n`.
+#[inline]
+pub fn trim_terminator(raw: &[u8]) -> usize {
+    let mut end = raw.len();
+    if end > 0 && raw[end - 1] == b'\n' {
+        end -= 1;
+        if end > 0 && raw[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    end
+}
+
+#[inline]
+fn strip_cr(b: &[u8]) -> &[u8] {
+    match b.last() {
+        Some(b'\r') => &b[..b.len() - 1],
+        _ => b,
+    }
+}
+
+/// Iterator over an event's fields. Borrowed; allocates nothing.
+#[derive(Clone, Debug)]
+pub struct Fields<'a> {
+    rest: Option<&'a [u8]>,
+    /// How many more fields may still be split off the front (u8::MAX: unlimited on line 1).
+    splits_left: u8,
+    /// For tail layouts: the fields split off the end, in order.
+    tail: [&'a [u8]; 4],
+    tail_len: u8,
+    tail_pos: u8,
+    first_line_end: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(body: &'a [u8], layout: Layout) -> Self {
+        let first_line_end = memchr(b'\n', body).unwrap_or(body.len());
+        let mut f = Fields {
+            rest: Some(body),
+            splits_left: u8::MAX,
+            tail: [&[]; 4],
+            tail_len: 0,
+            tail_pos: 0,
+            first_line_end,
+        };
+        match layout {
+            Layout::Split => {}
+            Layout::Head(n) => f.splits_left = n.saturating_sub(1),
+            Layout::Tail(n) => {
+                // Split `n` fields off the end of the whole (trimmed) text.
+                let mut text = trim_trailing_newlines(body);
+                let mut parts: [&[u8]; 4] = [&[]; 4];
+                let n = (n as usize).min(4);
+                let mut got = 0;
+                while got < n {
+                    match memrchr(b'|', text) {
+                        Some(p) => {
+                            parts[n - 1 - got] = &text[p + 1..];
+                            text = &text[..p];
+                            got += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if got == n {
+                    f.tail = parts;
+                    f.tail_len = n as u8;
+                    f.rest = Some(text);
+                    f.splits_left = 0;
+                } else {
+                    f.splits_left = 0;
+                }
+            }
+        }
+        if body.is_empty() {
+            f.rest = None;
+        }
+        f
+    }
+}
+
+fn trim_trailing_newlines(mut b: &[u8]) -> &[u8] {
+    while let Some(&c) = b.last() {
+        if c == b'\n' || c == b'\r' {
+            b = &b[..b.len() - 1];
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if let Some(rest) = self.rest {
+            if self.splits_left > 0 {
+                let limit = self.first_line_end.min(rest.len());
+                if let Some(p) = memchr(b'|', &rest[..limit]) {
+                    self.rest = Some(&rest[p + 1..]);
+                    self.first_line_end -= p + 1;
+                    if self.splits_left != u8::MAX {
+                        self.splits_left -= 1;
+                    }
+                    return Some(strip_cr(&rest[..p]));
+                }
+            }
+            self.rest = None;
+            return Some(if memchr(b'\n', rest).is_some() {
+                rest
+            } else {
+                strip_cr(rest)
+            });
+        }
+        if self.tail_pos < self.tail_len {
+            let f = self.tail[self.tail_pos as usize];
+            self.tail_pos += 1;
+            return Some(strip_cr(f));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(line: &[u8]) -> Event<'_> {
+        let end = trim_terminator(line);
+        let first = memchr(b'\n', &line[..end]).unwrap_or(end);
+        let h = head(strip_cr(&line[..first])).expect("event line");
+        Event::new(h, line, 0, 1)
+    }
+
+    #[test]
+    fn head_with_nanos() {
+        let h = head(b"14:22:07.48 (48231907)|SOQL_EXECUTE_BEGIN|[41]|x").unwrap();
+        assert_eq!(h.wall_ms, ((14 * 60 + 22) * 60 + 7) * 1000 + 48);
+        assert_eq!(h.nanos, Some(48231907));
+        assert_eq!(h.etype, EventType::SoqlExecuteBegin);
+    }
+
+    #[test]
+    fn fraction_is_integer_milliseconds() {
+        assert_eq!(head(b"00:00:01.2 (1)|X").unwrap().wall_ms, 1002);
+        assert_eq!(head(b"00:00:01.183 (1)|X").unwrap().wall_ms, 1183);
+        assert!(head(b"00:00:01.1834 (1)|X").is_none());
+    }
+
+    #[test]
+    fn old_logs_without_nanos() {
+        let h = head(b"12:00:00.026|EXECUTION_STARTED").unwrap();
+        assert_eq!(h.nanos, None);
+        assert_eq!(h.etype, EventType::ExecutionStarted);
+    }
+
+    #[test]
+    fn unknown_type_is_kept() {
+        let e = ev(b"12:00:00.1 (5)|BRAND_NEW_EVENT|[4]|x\n");
+        assert_eq!(e.etype(), EventType::Unknown);
+        assert_eq!(e.type_name(), b"BRAND_NEW_EVENT");
+    }
+
+    #[test]
+    fn not_event_lines() {
+        assert!(head(b"61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO").is_none());
+        assert!(head(b"12:00:00.1 (5)|lowercase").is_none());
+        assert!(head(b"12:00:00.1 (5) |X").is_none());
+        assert!(head(b"12:00:00.1 (5)|USER_DEBUGx").is_none());
+        assert!(head(b"  Number of SOQL queries: 1 out of 100").is_none());
+        assert!(head(b"").is_none());
+    }
+
+    #[test]
+    fn user_debug_message_keeps_pipes_and_lines() {
+        let e = ev(b"10:02:55.7 (7)|USER_DEBUG|[88]|DEBUG|a|b\n{\n \"x\":1\n}\n");
+        let f: Vec<_> = e.fields().collect();
+        assert_eq!(f, vec![&b"[88]"[..], b"DEBUG", b"a|b\n{\n \"x\":1\n}"]);
+        assert_eq!(e.source_line(), Some(88));
+        assert_eq!(e.first_line(), b"[88]|DEBUG|a|b");
+    }
+
+    #[test]
+    fn crlf_is_stripped_from_fields() {
+        let e = ev(b"10:02:55.7 (7)|METHOD_ENTRY|[3]|01p|Foo.bar()\r\n");
+        let f: Vec<_> = e.fields().collect();
+        assert_eq!(f, vec![&b"[3]"[..], b"01p", b"Foo.bar()"]);
+    }
+
+    #[test]
+    fn tail_fixed_flow_error_fields() {
+        let e = ev(
+            b"10:00:00.1 (1)|FLOW_ELEMENT_ERROR|Bad value: a|b\nmore|FlowDecision|Check_Status\n",
+        );
+        let f: Vec<_> = e.fields().collect();
+        assert_eq!(
+            f,
+            vec![
+                &b"Bad value: a|b\nmore"[..],
+                b"FlowDecision",
+                b"Check_Status"
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_trailing_field() {
+        let e = ev(b"10:00:00.1 (1)|LIMIT_USAGE_FOR_NS|(default)|\n  Number of SOQL queries: 1 out of 100\n");
+        let f: Vec<_> = e.fields().collect();
+        assert_eq!(f[0], b"(default)");
+        assert_eq!(e.source_line(), None);
+    }
+
+    #[test]
+    fn no_body() {
+        let e = ev(b"10:00:00.1 (1)|EXECUTION_STARTED\n");
+        assert_eq!(e.body(), b"");
+        assert_eq!(e.fields().count(), 0);
+    }
+}

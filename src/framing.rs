@@ -1,0 +1,605 @@
+//! Framing: bytes → records.
+//!
+//! Splits the input into physical lines with memchr and groups them into records: the
+//! UTF-8 BOM, header lines, text lines that belong to no event (preamble before a log's
+//! first event, CLI banners, stray text after a truncation marker), events with their
+//! continuation lines, and truncation markers. Concatenating the `raw` bytes of every
+//! record gives back the input byte for byte, whatever the input is.
+//!
+//! The [`Framer`] is resumable: feed it a buffer, it emits every record it can prove
+//! complete and says how many bytes it consumed; feed the rest again with more data
+//! appended. That is how stdin is read in bounded chunks.
+
+use crate::event::parse::{head, parse_u64_commas, Head};
+use crate::event::EventType;
+use memchr::{memchr, memmem};
+use std::sync::OnceLock;
+
+/// What a record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// The 3-byte UTF-8 byte order mark at the start of the input.
+    Bom,
+    /// A header line (`61.0 APEX_CODE,FINEST;…`): the start of a log.
+    Header,
+    /// A line that belongs to no event: preamble (`Execute Anonymous: …`, CLI banners)
+    /// or text after a truncation marker.
+    Text,
+    /// An event line with its continuation lines.
+    Event,
+    /// `*** Skipped N bytes of detailed log`.
+    Skipped,
+    /// `*** MAXIMUM DEBUG LOG SIZE REACHED ***`, on its own line or cut into the end of one.
+    MaxSize,
+}
+
+impl RecordKind {
+    /// A stable lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Bom => "bom",
+            RecordKind::Header => "header",
+            RecordKind::Text => "text",
+            RecordKind::Event => "event",
+            RecordKind::Skipped => "skipped",
+            RecordKind::MaxSize => "max_size",
+        }
+    }
+}
+
+/// One record: a span of the input.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    /// What it is.
+    pub kind: RecordKind,
+    /// Its exact bytes, line terminators included.
+    pub raw: &'a [u8],
+    /// Byte offset in the (decoded) input.
+    pub offset: u64,
+    /// 1-based line number of its first line.
+    pub line: u64,
+    /// For events, the parsed head.
+    pub head: Option<Head>,
+}
+
+impl Record<'_> {
+    /// For a `Skipped` marker, the number of bytes Salesforce removed.
+    pub fn skipped_bytes(&self) -> Option<u64> {
+        if self.kind != RecordKind::Skipped {
+            return None;
+        }
+        let t = trim_line(self.raw);
+        let rest = t.strip_prefix(b"*** Skipped ")?;
+        let sp = memchr(b' ', rest)?;
+        parse_u64_commas(&rest[..sp])
+    }
+}
+
+const MAX_PHRASE: &[u8] = b"MAXIMUM DEBUG LOG SIZE REACHED";
+
+fn max_finder() -> &'static memmem::Finder<'static> {
+    static F: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    F.get_or_init(|| memmem::Finder::new(MAX_PHRASE))
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    head: Head,
+    /// Position (relative to the buffer) of the first non-blank continuation line.
+    first_text_cont: Option<usize>,
+}
+
+/// The resumable framer. See the module docs.
+#[derive(Debug)]
+pub struct Framer {
+    offset: u64,
+    line: u64,
+    pending: Option<Pending>,
+    resume: usize,
+    resume_line: u64,
+    in_events: bool,
+    last_nanos: Option<u64>,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Framer {
+    /// A framer at the start of an input.
+    pub fn new() -> Self {
+        Framer {
+            offset: 0,
+            line: 1,
+            pending: None,
+            resume: 0,
+            resume_line: 1,
+            in_events: false,
+            last_nanos: None,
+        }
+    }
+
+    /// Frame `buf`, which continues the input where the last call's consumed bytes ended.
+    /// Emits every complete record and returns how many bytes of `buf` were consumed.
+    /// With `eof`, all of `buf` is consumed.
+    pub fn feed<'b, E, F>(&mut self, buf: &'b [u8], eof: bool, emit: &mut F) -> Result<usize, E>
+    where
+        F: FnMut(Record<'b>) -> Result<(), E>,
+    {
+        let mut pstart = 0usize; // start of the pending record, or of the next record
+        let mut pstart_line = self.line;
+        let mut pos = self.resume;
+        let mut line_no = self.resume_line;
+        let mut next_max = find_from(buf, pos);
+
+        macro_rules! single {
+            ($kind:expr, $start:expr, $end:expr, $line:expr) => {{
+                emit(Record {
+                    kind: $kind,
+                    raw: &buf[$start..$end],
+                    offset: self.offset + $start as u64,
+                    line: $line,
+                    head: None,
+                })?;
+            }};
+        }
+
+        while pos < buf.len() {
+            let (line_end, next) = match memchr(b'\n', &buf[pos..]) {
+                Some(i) => (pos + i, pos + i + 1),
+                None if eof => (buf.len(), buf.len()),
+                None => break,
+            };
+            // The UTF-8 BOM is a record of its own.
+            if self.offset + pos as u64 == 0 && buf[pos..line_end].starts_with(b"\xEF\xBB\xBF") {
+                single!(RecordKind::Bom, pos, pos + 3, line_no);
+                pos += 3;
+                pstart = pos;
+                pstart_line = line_no;
+                continue;
+            }
+            // A MAXIMUM DEBUG LOG SIZE marker inside this line cuts it.
+            if next_max < pos {
+                next_max = find_from(buf, pos);
+            }
+            let cut = if next_max < line_end {
+                Some(marker_start(buf, pos, next_max))
+            } else {
+                None
+            };
+            let content_end = cut.unwrap_or(line_end);
+            let content = strip_cr(&buf[pos..content_end]);
+
+            if !content.is_empty() || cut.is_none() {
+                self.classify(
+                    buf,
+                    pos,
+                    next,
+                    content,
+                    line_no,
+                    cut.is_some(),
+                    &mut pstart,
+                    &mut pstart_line,
+                    emit,
+                )?;
+            }
+            if let Some(c) = cut {
+                // The record before the marker ends at the marker; the marker runs to the line end.
+                if self.pending.is_some() {
+                    self.flush_pending(buf, c, pstart, pstart_line, emit)?;
+                } else if c > pstart {
+                    single!(RecordKind::Text, pstart, c, pstart_line);
+                }
+                single!(RecordKind::MaxSize, c, next, line_no);
+                pstart = next;
+                pstart_line = line_no + 1;
+                self.in_events = true;
+                next_max = find_from(buf, next);
+            }
+            pos = next;
+            line_no += 1;
+        }
+
+        if eof {
+            self.flush_pending(buf, buf.len(), pstart, pstart_line, emit)?;
+            self.offset += buf.len() as u64;
+            self.line = line_no;
+            self.resume = 0;
+            self.resume_line = line_no;
+            return Ok(buf.len());
+        }
+        // Keep the pending record (it starts at pstart) for the next call.
+        if let Some(p) = self.pending.as_mut() {
+            if let Some(t) = p.first_text_cont.as_mut() {
+                *t -= pstart;
+            }
+        }
+        self.resume = pos - pstart;
+        self.resume_line = line_no;
+        self.offset += pstart as u64;
+        self.line = pstart_line;
+        Ok(pstart)
+    }
+
+    /// Classify one line (`content` is the line without terminator, possibly cut before a
+    /// marker) and update the pending record.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn classify<'b, E, F>(
+        &mut self,
+        buf: &'b [u8],
+        pos: usize,
+        next: usize,
+        content: &[u8],
+        line_no: u64,
+        cut: bool,
+        pstart: &mut usize,
+        pstart_line: &mut u64,
+        emit: &mut F,
+    ) -> Result<(), E>
+    where
+        F: FnMut(Record<'b>) -> Result<(), E>,
+    {
+        let line_end = if cut { pos + content.len() } else { next };
+        if let Some(h) = head(content) {
+            let quoted = match self.pending {
+                Some(p) if p.head.etype.accepts_text() => {
+                    h.etype == EventType::Unknown
+                        || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
+                }
+                _ => false,
+            };
+            if !quoted {
+                self.flush_pending(buf, pos, *pstart, *pstart_line, emit)?;
+                *pstart = pos;
+                *pstart_line = line_no;
+                self.pending = Some(Pending {
+                    head: h,
+                    first_text_cont: None,
+                });
+                self.in_events = true;
+                if h.nanos.is_some() {
+                    self.last_nanos = h.nanos;
+                }
+                return Ok(());
+            }
+        } else if is_header(content) {
+            // Banner lines glued to the end of the previous log's last event belong to this log.
+            let split = match self.pending {
+                Some(p) if !p.head.etype.accepts_text() => p.first_text_cont,
+                _ => None,
+            };
+            let text_from = split.unwrap_or(pos);
+            self.flush_pending(buf, text_from, *pstart, *pstart_line, emit)?;
+            if let Some(t) = split {
+                let mut l = *pstart_line + count_lines(&buf[*pstart..t]);
+                let mut s = t;
+                while s < pos {
+                    let e = memchr(b'\n', &buf[s..pos]).map_or(pos, |i| s + i + 1);
+                    emit(self.rec(RecordKind::Text, buf, s, e, l))?;
+                    s = e;
+                    l += 1;
+                }
+            }
+            emit(self.rec(RecordKind::Header, buf, pos, line_end, line_no))?;
+            self.in_events = false;
+            self.last_nanos = None;
+            *pstart = line_end;
+            *pstart_line = line_no + 1;
+            return Ok(());
+        } else if is_skipped(content) {
+            self.flush_pending(buf, pos, *pstart, *pstart_line, emit)?;
+            emit(self.rec(RecordKind::Skipped, buf, pos, line_end, line_no))?;
+            *pstart = line_end;
+            *pstart_line = line_no + 1;
+            return Ok(());
+        }
+        // A continuation line.
+        match self.pending.as_mut() {
+            Some(p) => {
+                if p.first_text_cont.is_none() && !content.iter().all(|c| c.is_ascii_whitespace()) {
+                    p.first_text_cont = Some(pos);
+                }
+            }
+            None => {
+                emit(self.rec(RecordKind::Text, buf, pos, line_end, line_no))?;
+                *pstart = line_end;
+                *pstart_line = line_no + 1;
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn rec<'b>(
+        &self,
+        kind: RecordKind,
+        buf: &'b [u8],
+        s: usize,
+        e: usize,
+        line: u64,
+    ) -> Record<'b> {
+        Record {
+            kind,
+            raw: &buf[s..e],
+            offset: self.offset + s as u64,
+            line,
+            head: None,
+        }
+    }
+
+    #[inline]
+    fn flush_pending<'b, E, F>(
+        &mut self,
+        buf: &'b [u8],
+        end: usize,
+        pstart: usize,
+        pstart_line: u64,
+        emit: &mut F,
+    ) -> Result<(), E>
+    where
+        F: FnMut(Record<'b>) -> Result<(), E>,
+    {
+        if let Some(p) = self.pending.take() {
+            if end > pstart {
+                emit(Record {
+                    kind: RecordKind::Event,
+                    raw: &buf[pstart..end],
+                    offset: self.offset + pstart as u64,
+                    line: pstart_line,
+                    head: Some(p.head),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn count_lines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+#[inline]
+fn find_from(buf: &[u8], pos: usize) -> usize {
+    if pos >= buf.len() {
+        return usize::MAX;
+    }
+    max_finder()
+        .find(&buf[pos..])
+        .map_or(usize::MAX, |i| pos + i)
+}
+
+/// Where a marker whose phrase starts at `phrase` begins: back over ` ` and `*`.
+fn marker_start(buf: &[u8], line_start: usize, phrase: usize) -> usize {
+    let mut s = phrase;
+    while s > line_start && matches!(buf[s - 1], b'*' | b' ') {
+        s -= 1;
+    }
+    s
+}
+
+#[inline]
+fn strip_cr(b: &[u8]) -> &[u8] {
+    match b.last() {
+        Some(b'\r') => &b[..b.len() - 1],
+        _ => b,
+    }
+}
+
+fn trim_line(b: &[u8]) -> &[u8] {
+    let mut b = b;
+    while let Some(&c) = b.last() {
+        if c == b'\n' || c == b'\r' {
+            b = &b[..b.len() - 1];
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// `NN.N CATEGORY,LEVEL(;CATEGORY,LEVEL)*`: the loose header rule of format.md §1.2.
+pub fn is_header(line: &[u8]) -> bool {
+    let line = strip_cr(line);
+    let Some(&first) = line.first() else {
+        return false;
+    };
+    if !first.is_ascii_digit() {
+        return false;
+    }
+    let Some(sp) = memchr(b' ', line) else {
+        return false;
+    };
+    let (ver, rest) = (&line[..sp], &line[sp + 1..]);
+    let Some(dot) = memchr(b'.', ver) else {
+        return false;
+    };
+    let digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+    if !digits(&ver[..dot]) || !digits(&ver[dot + 1..]) || rest.is_empty() {
+        return false;
+    }
+    rest.split(|&c| c == b';').all(|setting| {
+        let Some(comma) = memchr(b',', setting) else {
+            return false;
+        };
+        let (cat, lvl) = (&setting[..comma], &setting[comma + 1..]);
+        !cat.is_empty()
+            && cat.iter().all(|&c| c.is_ascii_uppercase() || c == b'_')
+            && !lvl.is_empty()
+            && lvl.iter().all(u8::is_ascii_uppercase)
+    })
+}
+
+/// `*** Skipped N bytes of detailed log` (N may have `,` separators).
+pub fn is_skipped(line: &[u8]) -> bool {
+    let Some(rest) = strip_cr(line).strip_prefix(b"*** Skipped ") else {
+        return false;
+    };
+    let Some(sp) = memchr(b' ', rest) else {
+        return false;
+    };
+    parse_u64_commas(&rest[..sp]).is_some() && &rest[sp..] == b" bytes of detailed log"
+}
+
+/// Frame a complete buffer into a vector of records (convenient for tests and small inputs;
+/// the streaming paths use [`Framer::feed`]).
+pub fn records(buf: &[u8]) -> Vec<Record<'_>> {
+    let mut out = Vec::new();
+    let mut f = Framer::new();
+    let _ = f.feed::<(), _>(buf, true, &mut |r| {
+        out.push(r);
+        Ok(())
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(b: &[u8]) -> Vec<(RecordKind, String)> {
+        records(b)
+            .iter()
+            .map(|r| (r.kind, String::from_utf8_lossy(r.raw).into_owned()))
+            .collect()
+    }
+
+    fn concat(b: &[u8]) -> Vec<u8> {
+        records(b)
+            .iter()
+            .flat_map(|r| r.raw.iter().copied())
+            .collect()
+    }
+
+    const H: &str = "61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO\n";
+
+    #[test]
+    fn header_preamble_events() {
+        let log = format!("Compiled successfully.\n{H}Execute Anonymous: System.debug(1);\n12:00:00.1 (1000000)|EXECUTION_STARTED\n12:00:00.1 (1000100)|USER_DEBUG|[1]|DEBUG|a\nb\n\n12:00:00.1 (1000200)|EXECUTION_FINISHED\n");
+        let k = kinds(log.as_bytes());
+        let ks: Vec<_> = k.iter().map(|x| x.0).collect();
+        use RecordKind::*;
+        assert_eq!(ks, vec![Text, Header, Text, Event, Event, Event]);
+        assert_eq!(k[4].1, "12:00:00.1 (1000100)|USER_DEBUG|[1]|DEBUG|a\nb\n\n");
+        assert_eq!(concat(log.as_bytes()), log.as_bytes());
+    }
+
+    #[test]
+    fn crlf_and_bom() {
+        let log = format!(
+            "\u{feff}{}12:00:00.1 (1)|EXECUTION_STARTED\r\n",
+            H.replace('\n', "\r\n")
+        );
+        let r = records(log.as_bytes());
+        assert_eq!(r[0].kind, RecordKind::Bom);
+        assert_eq!(r[1].kind, RecordKind::Header);
+        assert_eq!(r[1].line, 1);
+        assert_eq!(r[2].kind, RecordKind::Event);
+        assert_eq!(r[2].line, 2);
+        assert_eq!(concat(log.as_bytes()), log.as_bytes());
+    }
+
+    #[test]
+    fn skipped_marker_mid_file() {
+        let log = format!("{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** Skipped 22,606,355 bytes of detailed log\n*** Skipped 1 bytes of detailed log\n12:00:00.1 (5)|METHOD_EXIT|[1]|X\n");
+        let r = records(log.as_bytes());
+        assert_eq!(r[2].kind, RecordKind::Skipped);
+        assert_eq!(r[2].skipped_bytes(), Some(22_606_355));
+        assert_eq!(r[3].kind, RecordKind::Skipped);
+        assert_eq!(r[4].kind, RecordKind::Event);
+        assert_eq!(r[4].line, 5);
+    }
+
+    #[test]
+    fn max_size_at_end_of_a_line() {
+        let log = format!("{H}12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|hello *********** MAXIMUM DEBUG LOG SIZE REACHED ***********\n12:00:00.1 (9)|FATAL_ERROR|x\n");
+        let k = kinds(log.as_bytes());
+        assert_eq!(
+            k[1],
+            (
+                RecordKind::Event,
+                "12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|hello".into()
+            )
+        );
+        assert_eq!(
+            k[2],
+            (
+                RecordKind::MaxSize,
+                " *********** MAXIMUM DEBUG LOG SIZE REACHED ***********\n".into()
+            )
+        );
+        assert_eq!(k[3].0, RecordKind::Event);
+        assert_eq!(concat(log.as_bytes()), log.as_bytes());
+    }
+
+    #[test]
+    fn max_size_own_line_and_no_newline() {
+        let log =
+            format!("{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** MAXIMUM DEBUG LOG SIZE REACHED ***");
+        let k = kinds(log.as_bytes());
+        assert_eq!(k[2].0, RecordKind::MaxSize);
+        assert_eq!(concat(log.as_bytes()), log.as_bytes());
+    }
+
+    #[test]
+    fn quoted_event_like_text_stays_in_debug() {
+        let log = format!("{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|x\n12:00:00.1 (50)|METHOD_ENTRY|[1]|a|b\n12:00:00.1 (101)|NOT_A_REAL_TYPE|y\n12:00:00.1 (102)|EXECUTION_FINISHED\n");
+        let r = records(log.as_bytes());
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[2].head.unwrap().etype, EventType::ExecutionFinished);
+    }
+
+    #[test]
+    fn two_logs_with_banner_between() {
+        let log = format!("{H}12:00:00.1 (1)|EXECUTION_FINISHED\n\nExecuted successfully.\n{H}12:00:00.1 (1)|EXECUTION_STARTED\n");
+        let k = kinds(log.as_bytes());
+        let ks: Vec<_> = k.iter().map(|x| x.0).collect();
+        use RecordKind::*;
+        assert_eq!(ks, vec![Header, Event, Text, Header, Event]);
+        assert_eq!(k[1].1, "12:00:00.1 (1)|EXECUTION_FINISHED\n\n");
+        assert_eq!(k[2].1, "Executed successfully.\n");
+    }
+
+    #[test]
+    fn header_rule() {
+        assert!(is_header(b"61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO"));
+        assert!(is_header(b"32.0 APEX_CODE,DEBUG\r"));
+        assert!(!is_header(b"61.0 apex"));
+        assert!(!is_header(b"12:00:00.1 (1)|X"));
+    }
+
+    #[test]
+    fn chunked_equals_whole() {
+        let log = format!("pre\n{H}Execute Anonymous: x\n12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|a\nb\nc\n12:00:00.1 (2)|USER_DEBUG|[1]|DEBUG|hello *** MAXIMUM DEBUG LOG SIZE REACHED ***\n12:00:00.1 (3)|EXECUTION_FINISHED\n\nbanner\n{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** Skipped 5 bytes of detailed log\nz");
+        let whole: Vec<_> = records(log.as_bytes())
+            .iter()
+            .map(|r| (r.kind, r.raw.to_vec(), r.offset, r.line))
+            .collect();
+        for chunk in 1..log.len() {
+            let bytes = log.as_bytes();
+            let mut got = Vec::new();
+            let mut f = Framer::new();
+            let mut buf: Vec<u8> = Vec::new();
+            let mut fed = 0;
+            loop {
+                let take = chunk.min(bytes.len() - fed);
+                buf.extend_from_slice(&bytes[fed..fed + take]);
+                fed += take;
+                let eof = fed == bytes.len();
+                let n = f
+                    .feed::<(), _>(&buf, eof, &mut |r| {
+                        got.push((r.kind, r.raw.to_vec(), r.offset, r.line));
+                        Ok(())
+                    })
+                    .unwrap();
+                buf.drain(..n);
+                if eof {
+                    break;
+                }
+            }
+            assert_eq!(got, whole, "chunk size {chunk}");
+        }
+    }
+}

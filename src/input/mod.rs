@@ -1,0 +1,185 @@
+//! Input: where the bytes come from. A regular file is memory-mapped; stdin (`-`), pipes
+//! and devices are read in bounded chunks. UTF-16 (with BOM) is transcoded to UTF-8 by
+//! [`decode`]; UTF-8 — valid or not — passes through untouched.
+
+pub mod decode;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// Chunk size for streamed reads.
+pub const CHUNK: usize = 256 * 1024;
+
+/// An input error, always naming the input.
+#[derive(Debug)]
+pub struct InputError {
+    /// The input's display name (`-` shows as `<stdin>`).
+    pub name: String,
+    /// What went wrong, in a few words.
+    pub what: String,
+    /// The underlying I/O error, if any.
+    pub source: Option<io::Error>,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Some(e) => write!(f, "{}: {}: {}", self.name, self.what, e),
+            None => write!(f, "{}: {}", self.name, self.what),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl InputError {
+    /// Make an error for input `name`.
+    pub fn new(name: &str, what: impl Into<String>, source: Option<io::Error>) -> Self {
+        InputError {
+            name: name.to_string(),
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+/// The bytes of an input.
+pub enum Data {
+    /// A memory-mapped regular file.
+    Mapped(memmap2::Mmap),
+    /// Bytes held in memory (an empty file, a transcoded file, an archive member).
+    Owned(Vec<u8>),
+    /// A stream read in chunks (stdin, a pipe, a device).
+    Stream(Box<dyn Read + Send>),
+}
+
+/// An opened input.
+pub struct Input {
+    /// Display name used in every message about this input.
+    pub name: String,
+    /// The bytes.
+    pub data: Data,
+    /// The encoding detected at the start of the input.
+    pub encoding: decode::Encoding,
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Input")
+            .field("name", &self.name)
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+/// Display name for a path argument.
+pub fn display_name(arg: &str) -> String {
+    if arg == "-" {
+        "<stdin>".to_string()
+    } else {
+        arg.to_string()
+    }
+}
+
+/// Open `arg`: a path, or `-` for stdin.
+pub fn open(arg: &str) -> Result<Input, InputError> {
+    if arg == "-" {
+        return Ok(from_reader("<stdin>", Box::new(io::stdin())));
+    }
+    open_path(Path::new(arg))
+}
+
+/// Open a path.
+pub fn open_path(path: &Path) -> Result<Input, InputError> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        let what = match e.kind() {
+            io::ErrorKind::NotFound => "no such file",
+            io::ErrorKind::PermissionDenied => "permission denied",
+            _ => "cannot open",
+        };
+        InputError::new(&name, what, Some(e))
+    })?;
+    if meta.is_dir() {
+        return Err(InputError::new(
+            &name,
+            "is a directory, expected a log file",
+            None,
+        ));
+    }
+    let file = File::open(path).map_err(|e| {
+        let what = if e.kind() == io::ErrorKind::PermissionDenied {
+            "permission denied"
+        } else {
+            "cannot open"
+        };
+        InputError::new(&name, what, Some(e))
+    })?;
+    if !meta.is_file() {
+        // A pipe, a device (/dev/null), a socket: stream it.
+        return Ok(from_reader(&name, Box::new(file)));
+    }
+    if meta.len() == 0 {
+        return Ok(from_bytes(&name, Vec::new()));
+    }
+    // SAFETY: the map is read-only. If another process truncates the file while we read it,
+    // the OS may raise SIGBUS; that is the accepted trade-off of mmap for log files, which
+    // are not rewritten in place.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| InputError::new(&name, "cannot map", Some(e)))?;
+    let enc = decode::sniff(&map);
+    if enc.is_utf16() {
+        return Ok(Input {
+            name,
+            data: Data::Owned(decode::utf16_to_utf8(&map, enc)),
+            encoding: enc,
+        });
+    }
+    Ok(Input {
+        name,
+        data: Data::Mapped(map),
+        encoding: enc,
+    })
+}
+
+/// Wrap bytes already in memory (for example an archive member).
+pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Input {
+    let enc = decode::sniff(&bytes);
+    let bytes = if enc.is_utf16() {
+        decode::utf16_to_utf8(&bytes, enc)
+    } else {
+        bytes
+    };
+    Input {
+        name: name.to_string(),
+        data: Data::Owned(bytes),
+        encoding: enc,
+    }
+}
+
+/// Wrap a stream; its encoding is sniffed from the first bytes as they arrive.
+pub fn from_reader(name: &str, reader: Box<dyn Read + Send>) -> Input {
+    Input {
+        name: name.to_string(),
+        data: Data::Stream(Box::new(decode::DecodingReader::new(reader))),
+        encoding: decode::Encoding::Unknown,
+    }
+}
+
+impl Input {
+    /// The whole input as one slice, when it is in memory.
+    pub fn as_slice(&self) -> Option<&[u8]> {
+        match &self.data {
+            Data::Mapped(m) => Some(m),
+            Data::Owned(v) => Some(v),
+            Data::Stream(_) => None,
+        }
+    }
+
+    /// Path-like name for messages.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(&self.name)
+    }
+}

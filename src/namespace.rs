@@ -1,0 +1,244 @@
+//! Namespaces: the interner and the evidence rules that read a namespace off an event
+//! (format.md §5.2). Everything here works on one event at a time, so namespace
+//! resolution happens in the same streaming pass as parsing.
+
+use memchr::memchr;
+use std::fmt;
+
+/// An interned namespace. [`NsId::DEFAULT`] is the subscriber's own code, `(default)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct NsId(pub u16);
+
+impl NsId {
+    /// The default (unnamespaced, subscriber-owned) namespace.
+    pub const DEFAULT: NsId = NsId(0);
+
+    /// True for the default namespace.
+    pub fn is_default(self) -> bool {
+        self == NsId::DEFAULT
+    }
+}
+
+/// The namespaces seen so far. Namespaces are few (a handful per log), so a linear
+/// search beats hashing.
+#[derive(Clone, Debug)]
+pub struct Namespaces {
+    names: Vec<Box<[u8]>>,
+    /// Whether each namespace is known to be a namespace (evidence seen), as opposed to
+    /// merely a name that was interned.
+    known: Vec<bool>,
+}
+
+impl Default for Namespaces {
+    fn default() -> Self {
+        Namespaces {
+            names: vec![Box::from(&b"(default)"[..])],
+            known: vec![true],
+        }
+    }
+}
+
+/// The most namespaces one log may introduce; beyond it new names map to the last slot.
+pub const MAX_NAMESPACES: usize = 4096;
+
+impl Namespaces {
+    /// Intern `name` and mark it as a known namespace. `(default)` maps to [`NsId::DEFAULT`].
+    pub fn learn(&mut self, name: &[u8]) -> NsId {
+        let id = self.intern(name);
+        self.known[id.0 as usize] = true;
+        id
+    }
+
+    /// Intern without marking known.
+    pub fn intern(&mut self, name: &[u8]) -> NsId {
+        if name == b"(default)" {
+            return NsId::DEFAULT;
+        }
+        if let Some(i) = self.names.iter().position(|n| &n[..] == name) {
+            return NsId(i as u16);
+        }
+        if self.names.len() >= MAX_NAMESPACES {
+            return NsId((MAX_NAMESPACES - 1) as u16);
+        }
+        self.names.push(Box::from(name));
+        self.known.push(false);
+        NsId((self.names.len() - 1) as u16)
+    }
+
+    /// Look a known namespace up without interning.
+    pub fn find_known(&self, name: &[u8]) -> Option<NsId> {
+        if name.is_empty() {
+            return None;
+        }
+        self.names
+            .iter()
+            .position(|n| &n[..] == name)
+            .filter(|&i| self.known[i])
+            .map(|i| NsId(i as u16))
+    }
+
+    /// The name of a namespace (`(default)` for the default).
+    pub fn name(&self, id: NsId) -> &[u8] {
+        self.names.get(id.0 as usize).map_or(b"?", |n| &n[..])
+    }
+
+    /// The name as a string (lossy).
+    pub fn name_str(&self, id: NsId) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.name(id))
+    }
+
+    /// All interned namespaces, default first.
+    pub fn iter(&self) -> impl Iterator<Item = (NsId, &[u8])> {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (NsId(i as u16), &n[..]))
+    }
+
+    /// Number of interned namespaces (default included).
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Never empty: the default namespace is always there.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl fmt::Display for NsId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ns#{}", self.0)
+    }
+}
+
+/// Is `s` a plausible namespace/identifier (`[A-Za-z][A-Za-z0-9_]*`)?
+pub fn is_ident(s: &[u8]) -> bool {
+    matches!(s.first(), Some(c) if c.is_ascii_alphabetic())
+        && s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// The dotted prefix of a signature, `ns.Class.method(Args)` → `[ns, Class, method]` segments
+/// count and the first segment.
+fn sig_head(sig: &[u8]) -> (&[u8], usize) {
+    let end = memchr(b'(', sig).unwrap_or(sig.len());
+    let path = &sig[..end];
+    let first = memchr(b'.', path).map_or(path, |d| &path[..d]);
+    let segments = path.iter().filter(|&&c| c == b'.').count() + 1;
+    (first, segments)
+}
+
+/// The namespace named by a method signature, if its first segment is a known namespace
+/// and the signature has at least `Class.method` after it.
+pub fn from_signature(ns: &Namespaces, sig: &[u8]) -> Option<NsId> {
+    let (first, segments) = sig_head(sig);
+    if segments >= 3 {
+        ns.find_known(first)
+    } else {
+        None
+    }
+}
+
+/// A candidate namespace from a signature (first segment of a 3+ segment path), whether or
+/// not it is known yet. Used to learn namespaces right after an `ENTERING_MANAGED_PKG`.
+pub fn signature_prefix(sig: &[u8]) -> Option<&[u8]> {
+    let (first, segments) = sig_head(sig);
+    (segments >= 3 && is_ident(first)).then_some(first)
+}
+
+/// Namespace evidence in a typeRef or code-unit name:
+/// `__sfdc_trigger/ns/Name`, `ns/Class$Inner`, `apex://ns.Ctl/ACTION$m`, `VF: /apex/ns__Page`.
+/// Returns `Some(Some(ns))` for a namespaced form, `Some(None)` for an explicitly
+/// unnamespaced form, `None` when the text carries no evidence.
+pub fn from_type_ref(t: &[u8]) -> Option<Option<&[u8]>> {
+    if let Some(rest) = t.strip_prefix(b"__sfdc_trigger/") {
+        return Some(memchr(b'/', rest).map(|s| &rest[..s]));
+    }
+    if let Some(rest) = t.strip_prefix(b"apex://") {
+        let slash = memchr(b'/', rest).unwrap_or(rest.len());
+        let path = &rest[..slash];
+        return Some(memchr(b'.', path).map(|d| &path[..d]));
+    }
+    if let Some(p) = memchr::memmem::find(t, b"/apex/") {
+        let page = &t[p + 6..];
+        let end = page
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+            .unwrap_or(page.len());
+        let page = &page[..end];
+        return Some(memchr::memmem::find(page, b"__").map(|u| &page[..u]));
+    }
+    if let Some(s) = memchr(b'/', t) {
+        let ns = &t[..s];
+        if is_ident(ns) {
+            return Some(Some(ns));
+        }
+    }
+    None
+}
+
+/// The namespace prefix of a `ns:Message` LimitException text, e.g. `acme:Too many…`.
+pub fn from_limit_message(msg: &[u8]) -> Option<&[u8]> {
+    let rest = msg.strip_prefix(b"System.LimitException: ")?;
+    let colon = memchr(b':', rest)?;
+    let ns = &rest[..colon];
+    (is_ident(ns) && rest.get(colon + 1) != Some(&b' ')).then_some(ns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_needs_a_known_namespace() {
+        let mut ns = Namespaces::default();
+        assert_eq!(from_signature(&ns, b"acme.Svc.run(Integer)"), None);
+        let acme = ns.learn(b"acme");
+        assert_eq!(from_signature(&ns, b"acme.Svc.run(Integer)"), Some(acme));
+        assert_eq!(from_signature(&ns, b"Svc.Inner.run()"), None);
+        assert_eq!(from_signature(&ns, b"acme.run()"), None);
+        assert_eq!(signature_prefix(b"Outer.Inner.m()"), Some(&b"Outer"[..]));
+    }
+
+    #[test]
+    fn type_refs() {
+        assert_eq!(
+            from_type_ref(b"__sfdc_trigger/acme/InvTrigger"),
+            Some(Some(&b"acme"[..]))
+        );
+        assert_eq!(from_type_ref(b"__sfdc_trigger/InvTrigger"), Some(None));
+        assert_eq!(from_type_ref(b"acme/Svc$Line"), Some(Some(&b"acme"[..])));
+        assert_eq!(
+            from_type_ref(b"apex://zed.BillingCtl/ACTION$load"),
+            Some(Some(&b"zed"[..]))
+        );
+        assert_eq!(from_type_ref(b"apex://BillingCtl/ACTION$load"), Some(None));
+        assert_eq!(
+            from_type_ref(b"VF: /apex/acme__Setup"),
+            Some(Some(&b"acme"[..]))
+        );
+        assert_eq!(from_type_ref(b"InvoiceService.Line"), None);
+    }
+
+    #[test]
+    fn limit_prefix() {
+        assert_eq!(
+            from_limit_message(b"System.LimitException: zed:Too many future calls: 51"),
+            Some(&b"zed"[..])
+        );
+        assert_eq!(
+            from_limit_message(b"System.LimitException: Too many SOQL queries: 101"),
+            None
+        );
+    }
+
+    #[test]
+    fn interning() {
+        let mut ns = Namespaces::default();
+        assert_eq!(ns.learn(b"(default)"), NsId::DEFAULT);
+        let a = ns.learn(b"a");
+        assert_eq!(ns.intern(b"a"), a);
+        assert_eq!(ns.name(a), b"a");
+        assert_eq!(ns.learn(b""), NsId(2));
+    }
+}

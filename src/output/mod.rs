@@ -1,0 +1,107 @@
+//! Output: the printers' shared pieces. Buffered stdout, broken-pipe handling, colour
+//! choice, JSON string escaping for bytes that may not be UTF-8, and escaping of control
+//! characters so a log can never drive the user's terminal.
+
+pub mod json;
+
+use std::io::{self, IsTerminal, Write};
+
+/// A buffered stdout (64 KiB): commands write reports through this, never `println!`.
+pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
+    io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}
+
+/// True for the error a closed pipe gives (`dbglog … | head`): such runs end quietly with 0.
+pub fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// `--color` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Decide for stdout.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                    && io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// ANSI styles, or nothing when colour is off.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    /// Styles that print escapes only if `on`.
+    pub fn new(on: bool) -> Self {
+        Style { on }
+    }
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    /// Bold.
+    pub fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    /// Red (fatal).
+    pub fn red(&self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+    /// Yellow (warnings).
+    pub fn yellow(&self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    /// Dim (secondary detail).
+    pub fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    /// Cyan (names).
+    pub fn cyan(&self, s: &str) -> String {
+        self.wrap("36", s)
+    }
+}
+
+/// Text from a log, made safe for a terminal: invalid UTF-8 becomes U+FFFD and control
+/// characters (ESC, CR, BEL, …; tabs are kept) become visible `\x1b`-style escapes.
+pub fn safe_text(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return s.into_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\t' {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Print `dbglog: msg` on stderr.
+pub fn error_line(msg: &dyn std::fmt::Display) {
+    let _ = writeln!(io::stderr(), "dbglog: {msg}");
+}

@@ -1,0 +1,134 @@
+//! `events --stats`: counts per event type, unknown types, logs and truncation regions.
+//! A consumer of located items that allocates only for unknown type names.
+
+use crate::event::table::{EventType, ALL, KNOWN_COUNT};
+use crate::framing::RecordKind;
+use crate::stream::Item;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A truncation region: where Salesforce removed or cut log content.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Truncation {
+    /// `skipped` or `max_size`.
+    pub kind: &'static str,
+    /// Line of the marker.
+    pub line: u64,
+    /// Byte offset of the marker.
+    pub offset: u64,
+    /// Bytes Salesforce says it removed (`*** Skipped N bytes`); `None` for max-size.
+    pub bytes_removed: Option<u64>,
+    /// Line of the last event before the marker.
+    pub after_event_line: Option<u64>,
+    /// Line of the first event after the marker.
+    pub before_event_line: Option<u64>,
+}
+
+/// Counts gathered while streaming.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    counts: Box<[u64; KNOWN_COUNT]>,
+    unknown: BTreeMap<Vec<u8>, u64>,
+    /// Event records.
+    pub events: u64,
+    /// Records of every kind.
+    pub records: u64,
+    /// Header lines (logs).
+    pub headers: u64,
+    /// Text lines outside events (preamble, banners).
+    pub text_lines: u64,
+    /// Truncation regions.
+    pub truncations: Vec<Truncation>,
+    /// Bytes seen.
+    pub bytes: u64,
+    last_event_line: Option<u64>,
+    open_truncations: usize,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            counts: Box::new([0; KNOWN_COUNT]),
+            unknown: BTreeMap::new(),
+            events: 0,
+            records: 0,
+            headers: 0,
+            text_lines: 0,
+            truncations: Vec::new(),
+            bytes: 0,
+            last_event_line: None,
+            open_truncations: 0,
+        }
+    }
+}
+
+impl Stats {
+    /// Count one item.
+    #[inline]
+    pub fn add(&mut self, item: &Item<'_>) {
+        self.records += 1;
+        self.bytes += item.record.raw.len() as u64;
+        match item.record.kind {
+            RecordKind::Event => {
+                self.events += 1;
+                let ev = item.event.as_ref().expect("event");
+                match ev.etype() {
+                    EventType::Unknown => {
+                        *self.unknown.entry(ev.type_name().to_vec()).or_default() += 1;
+                    }
+                    t => self.counts[t as usize] += 1,
+                }
+                if self.open_truncations > 0 {
+                    let n = self.truncations.len();
+                    for t in &mut self.truncations[n - self.open_truncations..] {
+                        t.before_event_line = Some(item.record.line);
+                    }
+                    self.open_truncations = 0;
+                }
+                self.last_event_line = Some(item.record.line);
+            }
+            RecordKind::Header => self.headers += 1,
+            RecordKind::Text => self.text_lines += 1,
+            RecordKind::Skipped | RecordKind::MaxSize => {
+                self.truncations.push(Truncation {
+                    kind: item.record.kind.as_str(),
+                    line: item.record.line,
+                    offset: item.record.offset,
+                    bytes_removed: item.record.skipped_bytes(),
+                    after_event_line: self.last_event_line,
+                    before_event_line: None,
+                });
+                self.open_truncations += 1;
+            }
+            RecordKind::Bom => {}
+        }
+    }
+
+    /// Known types with a non-zero count, most frequent first.
+    pub fn by_type(&self) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<_> = ALL
+            .iter()
+            .filter_map(|&t| {
+                let c = self.counts[t as usize];
+                (c > 0).then(|| (t.name().unwrap_or("?"), c))
+            })
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    }
+
+    /// Count of one known type.
+    pub fn count(&self, t: EventType) -> u64 {
+        self.counts.get(t as usize).copied().unwrap_or(0)
+    }
+
+    /// Unknown type names and their counts.
+    pub fn unknown(&self) -> &BTreeMap<Vec<u8>, u64> {
+        &self.unknown
+    }
+
+    /// Total number of events of unknown types.
+    pub fn unknown_total(&self) -> u64 {
+        self.unknown.values().sum()
+    }
+}

@@ -1,0 +1,708 @@
+//! Frames and namespaces: one tracker, shared by every consumer.
+//!
+//! The [`Tracker`] keeps the frame stack as events stream past. It matches exits to their
+//! entries by type and line number, unwinds after exceptions, closes frames left open at
+//! truncation or at the end of a log, computes total and self time in nanoseconds, and
+//! gives every event its frame namespace, caller namespace and depth.
+//!
+//! A run of `ENTERING_MANAGED_PKG|ns` lines is a pseudo-frame of namespace `ns`: it has no
+//! exit event, so it ends when visible code runs again (a method, statement, debug line,
+//! code unit…) or when a frame below it exits. SOQL, DML and callouts inside the run belong
+//! to the package.
+
+use crate::event::{Event, EventType, Role};
+use crate::namespace::{self, Namespaces, NsId};
+
+/// Where an event sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Located {
+    /// The namespace of the code the event belongs to.
+    pub frame_ns: NsId,
+    /// The namespace that called into `frame_ns` (the nearest enclosing frame of another
+    /// namespace); `None` at top level or when no other namespace encloses it.
+    pub caller_ns: Option<NsId>,
+    /// Frame depth (0 = top level).
+    pub depth: u32,
+}
+
+/// Why a frame closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseKind {
+    /// Its exit event matched.
+    Exit,
+    /// A frame below it exited (its own exit is missing, typically after an exception).
+    Unwound,
+    /// The log ended, was truncated, or a new execution or log began.
+    Open,
+    /// A managed-package marker run ended.
+    PackageRun,
+}
+
+/// A frame that just closed.
+#[derive(Clone, Copy, Debug)]
+pub struct ClosedFrame<'t> {
+    /// The entry event type (`ENTERING_MANAGED_PKG` for a package run).
+    pub entry: EventType,
+    /// The frame's namespace.
+    pub ns: NsId,
+    /// Its caller namespace.
+    pub caller: Option<NsId>,
+    /// A readable name: method signature, code unit name, query, DML op, namespace.
+    pub name: &'t [u8],
+    /// Nanos at entry and at close.
+    pub start: u64,
+    /// Nanos at close (for open frames: the last nanos seen).
+    pub end: u64,
+    /// `end - start`.
+    pub total: u64,
+    /// `total` minus the total of its child frames.
+    pub self_time: u64,
+    /// Depth of the frame (0 = top level).
+    pub depth: u32,
+    /// Log line of the entry event.
+    pub log_line: u64,
+    /// Source line (`[12]`) of the entry event.
+    pub src_line: Option<u32>,
+    /// How it closed; anything but `Exit`/`PackageRun` means the end time is estimated.
+    pub how: CloseKind,
+}
+
+impl ClosedFrame<'_> {
+    /// True when the end time was not read off a matching exit.
+    pub fn estimated(&self) -> bool {
+        matches!(self.how, CloseKind::Unwound | CloseKind::Open)
+    }
+}
+
+/// Kinds of log issues the tracker reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IssueKind {
+    /// An exit with no matching entry.
+    UnexpectedExit,
+    /// A frame closed because a frame below it exited, with no exception to explain it.
+    MissingExit,
+    /// Frames still open at the end of a log.
+    UnclosedAtEnd,
+    /// `*** Skipped N bytes of detailed log`.
+    Skipped,
+    /// `MAXIMUM DEBUG LOG SIZE REACHED`.
+    MaxSize,
+    /// The frame stack reached its cap; deeper frames were not tracked.
+    DepthCap,
+    /// More than one log in the input.
+    MultipleLogs,
+}
+
+impl IssueKind {
+    /// Stable kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueKind::UnexpectedExit => "unexpected-exit",
+            IssueKind::MissingExit => "missing-exit",
+            IssueKind::UnclosedAtEnd => "unclosed-at-end",
+            IssueKind::Skipped => "skipped-lines",
+            IssueKind::MaxSize => "max-size-reached",
+            IssueKind::DepthCap => "depth-cap",
+            IssueKind::MultipleLogs => "multiple-logs",
+        }
+    }
+}
+
+/// A problem with the log itself (not with the code that wrote it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogIssue {
+    /// What.
+    pub kind: IssueKind,
+    /// Log line where it was noticed.
+    pub line: u64,
+    /// A short description.
+    pub detail: String,
+}
+
+/// Default cap on the frame stack.
+pub const DEFAULT_MAX_DEPTH: usize = 10_000;
+/// At most this many issues are kept (all are counted).
+pub const MAX_ISSUES: usize = 1_000;
+
+#[derive(Clone, Debug)]
+struct Frame {
+    entry: EventType,
+    pseudo: bool,
+    src_line: Option<u32>,
+    ns: NsId,
+    caller: Option<NsId>,
+    start: u64,
+    child_total: u64,
+    log_line: u64,
+    name: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ClosedRec {
+    entry: EventType,
+    ns: NsId,
+    caller: Option<NsId>,
+    name: (usize, usize),
+    start: u64,
+    end: u64,
+    child_total: u64,
+    depth: u32,
+    log_line: u64,
+    src_line: Option<u32>,
+    how: CloseKind,
+}
+
+/// The frame and namespace tracker. See the module docs.
+#[derive(Clone, Debug)]
+pub struct Tracker {
+    ns: Namespaces,
+    stack: Vec<Frame>,
+    len: usize,
+    overflow: u64,
+    max_depth: usize,
+    last_nanos: u64,
+    last_discontinuity: u64,
+    closed: Vec<ClosedRec>,
+    closed_names: Vec<u8>,
+    issues: Vec<LogIssue>,
+    issue_counts: [u64; 7],
+    logs: u64,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const NAME_CAP: usize = 1024;
+
+impl Tracker {
+    /// A tracker with no known namespaces.
+    pub fn new() -> Self {
+        Tracker {
+            ns: Namespaces::default(),
+            stack: Vec::new(),
+            len: 0,
+            overflow: 0,
+            max_depth: DEFAULT_MAX_DEPTH,
+            last_nanos: 0,
+            last_discontinuity: 0,
+            closed: Vec::new(),
+            closed_names: Vec::new(),
+            issues: Vec::new(),
+            issue_counts: [0; 7],
+            logs: 0,
+        }
+    }
+
+    /// Declare namespaces known up front (for example the vendor's own, from `--as vendor:NS`).
+    pub fn with_namespaces<S: AsRef<[u8]>>(mut self, names: &[S]) -> Self {
+        for n in names {
+            self.ns.learn(n.as_ref());
+        }
+        self
+    }
+
+    /// Set the frame-depth cap.
+    pub fn with_max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth.max(1);
+        self
+    }
+
+    /// The namespaces seen so far.
+    pub fn namespaces(&self) -> &Namespaces {
+        &self.ns
+    }
+
+    /// Mutable access, to learn or intern a namespace from outside.
+    pub fn namespaces_mut(&mut self) -> &mut Namespaces {
+        &mut self.ns
+    }
+
+    /// Current depth.
+    pub fn depth(&self) -> u32 {
+        self.len as u32
+    }
+
+    /// The namespace of the innermost frame (default at top level).
+    pub fn current_ns(&self) -> NsId {
+        self.top().map_or(NsId::DEFAULT, |f| f.ns)
+    }
+
+    /// Namespaces of the open frames, outermost first.
+    pub fn open_namespaces(&self) -> impl Iterator<Item = NsId> + '_ {
+        self.stack[..self.len].iter().map(|f| f.ns)
+    }
+
+    /// Names of the open frames, outermost first (for stack-shaped reports).
+    pub fn open_frames(&self) -> impl Iterator<Item = (EventType, NsId, &[u8])> + '_ {
+        self.stack[..self.len]
+            .iter()
+            .map(|f| (f.entry, f.ns, &f.name[..]))
+    }
+
+    /// Log issues found so far (at most [`MAX_ISSUES`] are kept).
+    pub fn issues(&self) -> &[LogIssue] {
+        &self.issues
+    }
+
+    /// How many issues of a kind were found (all counted, also beyond the cap).
+    pub fn issue_count(&self, kind: IssueKind) -> u64 {
+        self.issue_counts[kind as usize]
+    }
+
+    /// Number of logs (headers) seen.
+    pub fn logs(&self) -> u64 {
+        self.logs
+    }
+
+    /// Frames closed by the last call to [`on_event`](Self::on_event), [`on_marker`](Self::on_marker),
+    /// [`begin_log`](Self::begin_log) or [`finish`](Self::finish), innermost first.
+    pub fn closed(&self) -> impl Iterator<Item = ClosedFrame<'_>> + '_ {
+        self.closed.iter().map(move |c| ClosedFrame {
+            entry: c.entry,
+            ns: c.ns,
+            caller: c.caller,
+            name: &self.closed_names[c.name.0..c.name.1],
+            start: c.start,
+            end: c.end,
+            total: c.end.saturating_sub(c.start),
+            self_time: c.end.saturating_sub(c.start).saturating_sub(c.child_total),
+            depth: c.depth,
+            log_line: c.log_line,
+            src_line: c.src_line,
+            how: c.how,
+        })
+    }
+
+    fn issue(&mut self, kind: IssueKind, line: u64, detail: impl FnOnce() -> String) {
+        self.issue_counts[kind as usize] += 1;
+        if self.issues.len() < MAX_ISSUES {
+            self.issues.push(LogIssue {
+                kind,
+                line,
+                detail: detail(),
+            });
+        }
+    }
+
+    #[inline]
+    fn top(&self) -> Option<&Frame> {
+        self.len.checked_sub(1).map(|i| &self.stack[i])
+    }
+
+    /// A header: a new log starts. Closes everything still open.
+    pub fn begin_log(&mut self, line: u64) {
+        self.closed.clear();
+        self.closed_names.clear();
+        if self.len > 0 {
+            self.issue(IssueKind::UnclosedAtEnd, line, || {
+                "frames still open when the next log began".into()
+            });
+        }
+        self.close_all(CloseKind::Open);
+        self.logs += 1;
+        if self.logs == 2 {
+            self.issue(IssueKind::MultipleLogs, line, || {
+                "more than one log in this input".into()
+            });
+        }
+        self.last_nanos = 0;
+        self.overflow = 0;
+    }
+
+    /// A truncation marker. `MAXIMUM DEBUG LOG SIZE REACHED` closes every open frame
+    /// (estimated); `Skipped` keeps them, and later exits that cannot match are expected.
+    pub fn on_marker(&mut self, max_size: bool, skipped_bytes: Option<u64>, line: u64) {
+        self.closed.clear();
+        self.closed_names.clear();
+        self.last_discontinuity = line;
+        if max_size {
+            self.issue(IssueKind::MaxSize, line, || {
+                "MAXIMUM DEBUG LOG SIZE REACHED: the rest of the log is missing".into()
+            });
+            self.close_all(CloseKind::Open);
+        } else {
+            self.issue(IssueKind::Skipped, line, || match skipped_bytes {
+                Some(n) => format!("Salesforce skipped {n} bytes of detailed log here"),
+                None => "Salesforce skipped part of the log here".into(),
+            });
+        }
+    }
+
+    /// End of input: close every open frame at the last nanos seen.
+    pub fn finish(&mut self, line: u64) {
+        self.closed.clear();
+        self.closed_names.clear();
+        let real_open = self.stack[..self.len].iter().any(|f| !f.pseudo);
+        if real_open {
+            let n = self.len;
+            self.issue(IssueKind::UnclosedAtEnd, line, || {
+                format!("{n} frame(s) still open at the end of the log")
+            });
+        }
+        self.close_all(CloseKind::Open);
+    }
+
+    fn close_all(&mut self, how: CloseKind) {
+        while self.len > 0 {
+            let how = if self.stack[self.len - 1].pseudo {
+                CloseKind::PackageRun
+            } else {
+                how
+            };
+            self.pop(self.last_nanos, how);
+        }
+        self.overflow = 0;
+    }
+
+    fn pop(&mut self, end: u64, how: CloseKind) {
+        let i = self.len - 1;
+        self.len -= 1;
+        let f = &self.stack[i];
+        let end = end.max(f.start);
+        let total = end - f.start;
+        let s = self.closed_names.len();
+        self.closed_names.extend_from_slice(&f.name);
+        self.closed.push(ClosedRec {
+            entry: f.entry,
+            ns: f.ns,
+            caller: f.caller,
+            name: (s, self.closed_names.len()),
+            start: f.start,
+            end,
+            child_total: f.child_total,
+            depth: i as u32,
+            log_line: f.log_line,
+            src_line: f.src_line,
+            how,
+        });
+        if i > 0 {
+            self.stack[i - 1].child_total += total;
+        }
+    }
+
+    fn push(
+        &mut self,
+        ev: &Event<'_>,
+        entry: EventType,
+        ns: NsId,
+        pseudo: bool,
+        name: &[u8],
+    ) -> bool {
+        if self.len >= self.max_depth {
+            self.overflow += 1;
+            if self.overflow == 1 {
+                let cap = self.max_depth;
+                self.issue(IssueKind::DepthCap, ev.line, || {
+                    format!("frame depth reached the cap of {cap}; deeper frames are not tracked")
+                });
+            }
+            return false;
+        }
+        let caller = match self.top() {
+            None => None,
+            Some(p) if p.ns == ns => p.caller,
+            Some(p) => Some(p.ns),
+        };
+        let frame = Frame {
+            entry,
+            pseudo,
+            src_line: ev.source_line(),
+            ns,
+            caller,
+            start: ev.nanos().unwrap_or(self.last_nanos),
+            child_total: 0,
+            log_line: ev.line,
+            name: Vec::new(),
+        };
+        if self.len == self.stack.len() {
+            self.stack.push(frame);
+        } else {
+            let slot = &mut self.stack[self.len];
+            let mut buf = std::mem::take(&mut slot.name);
+            *slot = frame;
+            buf.clear();
+            slot.name = buf;
+        }
+        let slot = &mut self.stack[self.len];
+        slot.name
+            .extend_from_slice(&name[..name.len().min(NAME_CAP)]);
+        self.len += 1;
+        true
+    }
+
+    fn here(&self) -> Located {
+        match self.top() {
+            Some(f) => Located {
+                frame_ns: f.ns,
+                caller_ns: f.caller,
+                depth: self.len as u32,
+            },
+            None => Located::default(),
+        }
+    }
+
+    fn pop_pseudo(&mut self, now: u64) {
+        while self.len > 0 && self.stack[self.len - 1].pseudo {
+            self.pop(now, CloseKind::PackageRun);
+        }
+    }
+
+    /// Track one event and say where it sits.
+    pub fn on_event(&mut self, ev: &Event<'_>) -> Located {
+        self.closed.clear();
+        self.closed_names.clear();
+        let now = match ev.nanos() {
+            Some(n) => {
+                self.last_nanos = self.last_nanos.max(n);
+                n
+            }
+            None => self.last_nanos,
+        };
+        let t = ev.etype();
+        if ends_package_run(t) {
+            self.pop_pseudo(now);
+        }
+        match t.role() {
+            Role::Open(_) => self.open(ev, t, now),
+            Role::Close => self.close(ev, t, now),
+            Role::PackageMarker => {
+                let name = ev.field(0).unwrap_or(b"");
+                let name = name.rsplit(|&c| c == b'.').next().unwrap_or(name);
+                let id = self.ns.learn(name);
+                match self.top() {
+                    Some(f) if f.pseudo && f.ns == id => {}
+                    _ => {
+                        self.pop_pseudo(now);
+                        self.push(ev, t, id, true, name);
+                    }
+                }
+                self.here()
+            }
+            Role::Discontinuity => {
+                self.last_discontinuity = ev.line;
+                if t == EventType::ExceptionThrown {
+                    // A namespaced LimitException names its package: zed:Too many…
+                    if let Some(n) = ev.field(1).and_then(namespace::from_limit_message) {
+                        self.ns.learn(n);
+                    }
+                }
+                self.here()
+            }
+            Role::Leaf => {
+                if t == EventType::LimitUsageForNs {
+                    let field = ev.field(0).unwrap_or(b"");
+                    let id = self.ns.learn(field);
+                    let here = self.here();
+                    return Located {
+                        frame_ns: id,
+                        caller_ns: (here.frame_ns != id).then_some(here.frame_ns),
+                        depth: here.depth,
+                    };
+                }
+                self.here()
+            }
+        }
+    }
+
+    fn open(&mut self, ev: &Event<'_>, t: EventType, now: u64) -> Located {
+        let inherit = self.top().map_or(NsId::DEFAULT, |f| f.ns);
+        let mut name: &[u8] = b"";
+        let ns = match t {
+            EventType::ExecutionStarted => {
+                self.close_all(CloseKind::Open);
+                NsId::DEFAULT
+            }
+            EventType::CodeUnitStarted => {
+                let mut f = ev.fields();
+                let _ext = f.next();
+                let a = f.next().unwrap_or(b"");
+                let b = f.next();
+                let c = f.next();
+                name = b.unwrap_or(a);
+                let mut ns = None;
+                for evidence in [c, Some(name)].into_iter().flatten() {
+                    if let Some(found) = namespace::from_type_ref(evidence) {
+                        ns = Some(found.map_or(NsId::DEFAULT, |n| self.ns.learn(n)));
+                        break;
+                    }
+                }
+                ns.or_else(|| namespace::from_signature(&self.ns, name))
+                    .unwrap_or(NsId::DEFAULT)
+            }
+            EventType::MethodEntry => {
+                let mut f = ev.fields();
+                let _line = f.next();
+                let class_id = f.next().unwrap_or(b"");
+                name = f.next().unwrap_or(b"");
+                if class_id.is_empty() {
+                    inherit
+                } else {
+                    namespace::from_signature(&self.ns, name).unwrap_or(NsId::DEFAULT)
+                }
+            }
+            EventType::ConstructorEntry => {
+                let mut f = ev.fields();
+                let _line = f.next();
+                let class_id = f.next().unwrap_or(b"");
+                let _init = f.next();
+                name = f.next().unwrap_or(b"");
+                if class_id.is_empty() {
+                    inherit
+                } else if let Some(found) = namespace::from_type_ref(name) {
+                    found.map_or(NsId::DEFAULT, |n| self.ns.learn(n))
+                } else {
+                    let first = name.split(|&c| c == b'.').next().unwrap_or(b"");
+                    if name.contains(&b'.') {
+                        self.ns.find_known(first).unwrap_or(NsId::DEFAULT)
+                    } else {
+                        NsId::DEFAULT
+                    }
+                }
+            }
+            EventType::VfApexCallStart => {
+                // Getter/setter calls without a method never get an END: a leaf.
+                if ev.field(2).is_none_or(|m| m.is_empty()) {
+                    return self.here();
+                }
+                name = ev.field(2).unwrap_or(b"");
+                inherit
+            }
+            _ => {
+                name = frame_name(ev, t);
+                inherit
+            }
+        };
+        let _ = now;
+        if self.push(ev, t, ns, false, name) {
+            self.here()
+        } else {
+            Located {
+                depth: self.max_depth as u32,
+                ..self.here()
+            }
+        }
+    }
+
+    fn close(&mut self, ev: &Event<'_>, t: EventType, now: u64) -> Located {
+        if self.overflow > 0 {
+            self.overflow -= 1;
+            return Located {
+                depth: self.max_depth as u32,
+                ..self.here()
+            };
+        }
+        let line = ev.source_line();
+        let found = self.stack[..self.len].iter().rposition(|f| {
+            !f.pseudo
+                && f.entry.closed_by().contains(&t)
+                && match (line, f.src_line) {
+                    (Some(a), Some(b)) => a == b || a == 0 || b == 0,
+                    _ => true,
+                }
+        });
+        let Some(i) = found else {
+            if self.last_discontinuity == 0 {
+                self.issue(IssueKind::UnexpectedExit, ev.line, || {
+                    format!(
+                        "{} with no matching entry",
+                        String::from_utf8_lossy(ev.type_name())
+                    )
+                });
+            } else {
+                self.issue(IssueKind::UnexpectedExit, ev.line, || {
+                    format!(
+                        "{} with no matching entry (after an exception or truncation)",
+                        String::from_utf8_lossy(ev.type_name())
+                    )
+                });
+            }
+            return self.here();
+        };
+        while self.len > i + 1 {
+            let f = &self.stack[self.len - 1];
+            let pseudo = f.pseudo;
+            if !pseudo && f.log_line > self.last_discontinuity {
+                let (fl, name) = (f.log_line, String::from_utf8_lossy(&f.name).into_owned());
+                self.issue(IssueKind::MissingExit, ev.line, || {
+                    format!("frame opened at line {fl} ({name}) has no exit")
+                });
+            }
+            let how = if pseudo {
+                CloseKind::PackageRun
+            } else {
+                CloseKind::Unwound
+            };
+            self.pop(now, how);
+        }
+        let f = &self.stack[i];
+        let loc = Located {
+            frame_ns: f.ns,
+            caller_ns: f.caller,
+            depth: self.len as u32,
+        };
+        self.pop(now, CloseKind::Exit);
+        loc
+    }
+}
+
+/// Events that only visible code emits: they end a managed-package marker run.
+#[inline]
+fn ends_package_run(t: EventType) -> bool {
+    use EventType::*;
+    matches!(
+        t,
+        MethodEntry
+            | MethodExit
+            | ConstructorEntry
+            | ConstructorExit
+            | StatementExecute
+            | VariableScopeBegin
+            | VariableAssignment
+            | UserDebug
+            | CodeUnitStarted
+            | CodeUnitFinished
+            | ExecutionStarted
+            | ExecutionFinished
+            | ExceptionThrown
+            | FatalError
+            | CumulativeLimitUsage
+            | CumulativeProfilingBegin
+            | DmlEnd
+            | SoqlExecuteEnd
+            | SoslExecuteEnd
+            | CalloutResponse
+            | SystemMethodExit
+            | SystemConstructorExit
+    ) || t.role() == Role::Close
+}
+
+fn frame_name<'a>(ev: &Event<'a>, t: EventType) -> &'a [u8] {
+    use EventType::*;
+    match t {
+        SystemMethodEntry | SystemConstructorEntry | CalloutRequest => ev.field(1).unwrap_or(b""),
+        SoqlExecuteBegin => ev.field(2).unwrap_or(b""),
+        SoslExecuteBegin => ev.field(1).unwrap_or(b""),
+        DmlBegin => {
+            let body = ev.first_line();
+            let body = match body.iter().position(|&c| c == b'|') {
+                Some(p) if body.starts_with(b"[") => &body[p + 1..],
+                _ => body,
+            };
+            match memchr::memmem::find(body, b"|Rows:") {
+                Some(p) => &body[..p],
+                None => body,
+            }
+        }
+        _ => {
+            let f = ev.first_line();
+            if f.is_empty() {
+                ev.type_name()
+            } else {
+                f
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Views: what a log looks like to a subscriber, a vendor, or with everything shown.
+
+pub mod spec;
+
+pub use spec::ViewSpec;
