@@ -1,0 +1,98 @@
+//! Shared test helpers: fixture paths, the binary, and the corpus rule.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The project's own fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// One fixture by file name.
+pub fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+/// Every `*.log` fixture, sorted.
+pub fn fixture_logs() -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(fixtures())
+        .expect("fixtures/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The shared corpus of real logs: `../shared/corpus` beside the checkout, or `DBGLOG_CORPUS`.
+///
+/// The rule: a test that needs the corpus fails when `CI` is set and the corpus is missing;
+/// on a user's machine it skips with a printed reason. The one exception is an explicit,
+/// visible opt-out, `DBGLOG_CORPUS_ABSENT_OK=1`, which `.ci/run` sets only after checking
+/// that the workplace has no corpus at all (it prints a banner saying the corpus tests did
+/// not run).
+pub fn corpus_logs() -> Option<Vec<PathBuf>> {
+    let dir = std::env::var_os("DBGLOG_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if !dir.is_dir() {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+        let opted_out = std::env::var_os("DBGLOG_CORPUS_ABSENT_OK").is_some_and(|v| v == "1");
+        if ci && !opted_out {
+            panic!("corpus missing at {} while CI is set: corpus tests must run in CI", dir.display());
+        }
+        eprintln!("SKIPPED: corpus not found at {} (set DBGLOG_CORPUS to run this test)", dir.display());
+        return None;
+    }
+    let mut v = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read corpus dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != "MANIFEST" && !n.to_string_lossy().starts_with("MANIFEST")) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    Some(v)
+}
+
+/// Path of the built binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_dbglog"))
+}
+
+/// Run the binary with `args`, no stdin, NO_COLOR set.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dbglog")
+}
+
+/// Run the binary with `stdin` piped in.
+pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dbglog");
+    let mut sin = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let t = std::thread::spawn(move || {
+        let _ = sin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait dbglog");
+    t.join().unwrap();
+    out
+}
