@@ -255,7 +255,6 @@ impl EventType {
                 | CalloutRequest
                 | CalloutResponse
                 | DataweaveUserDebug
-                | Unknown
         )
     }
 

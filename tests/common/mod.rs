@@ -40,9 +40,15 @@ pub fn corpus_logs() -> Option<Vec<PathBuf>> {
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
         let opted_out = std::env::var_os("DBGLOG_CORPUS_ABSENT_OK").is_some_and(|v| v == "1");
         if ci && !opted_out {
-            panic!("corpus missing at {} while CI is set: corpus tests must run in CI", dir.display());
+            panic!(
+                "corpus missing at {} while CI is set: corpus tests must run in CI",
+                dir.display()
+            );
         }
-        eprintln!("SKIPPED: corpus not found at {} (set DBGLOG_CORPUS to run this test)", dir.display());
+        eprintln!(
+            "SKIPPED: corpus not found at {} (set DBGLOG_CORPUS to run this test)",
+            dir.display()
+        );
         return None;
     }
     let mut v = Vec::new();
@@ -52,7 +58,10 @@ pub fn corpus_logs() -> Option<Vec<PathBuf>> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "MANIFEST" && !n.to_string_lossy().starts_with("MANIFEST")) {
+            } else if p
+                .file_name()
+                .is_some_and(|n| n != "MANIFEST" && !n.to_string_lossy().starts_with("MANIFEST"))
+            {
                 v.push(p);
             }
         }
