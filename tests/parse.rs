@@ -58,7 +58,9 @@ fn scan(path: &std::path::Path, ns: &[&str]) -> (Seen, Tracker, dbglog::input::d
     (s, t, enc)
 }
 
-fn event_at<'a>(s: &'a Seen, line: u64) -> &'a (u64, String, String, Option<String>, u32) {
+type Ev = (u64, String, String, Option<String>, u32);
+
+fn event_at(s: &Seen, line: u64) -> &Ev {
     s.events
         .iter()
         .find(|e| e.0 == line)

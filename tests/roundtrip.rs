@@ -10,8 +10,10 @@ use dbglog::track::Tracker;
 use proptest::prelude::*;
 use std::io::Read;
 
+type Framed = (Vec<(RecordKind, Vec<u8>, u64)>, Vec<u8>);
+
 /// Collect (kind, raw, line) of every record, plus the number of physical lines covered.
-fn frame(inp: &mut dbglog::input::Input) -> (Vec<(RecordKind, Vec<u8>, u64)>, Vec<u8>) {
+fn frame(inp: &mut dbglog::input::Input) -> Framed {
     let mut recs = Vec::new();
     let mut all = Vec::new();
     stream::run(inp, &mut Tracker::new().with_max_depth(64), |i, _| {
