@@ -159,12 +159,30 @@ pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Input {
     }
 }
 
-/// Wrap a stream; its encoding is sniffed from the first bytes as they arrive.
-pub fn from_reader(name: &str, reader: Box<dyn Read + Send>) -> Input {
+/// Wrap a stream. Its first bytes are read at once to sniff the encoding, so that
+/// [`Input::encoding`] is known before any record is produced.
+pub fn from_reader(name: &str, mut reader: Box<dyn Read + Send>) -> Input {
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < head.len() {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // Leave the error for the real read to report, with the input's name.
+            Err(_) => break,
+        }
+    }
+    let encoding = if got == 0 {
+        decode::Encoding::Utf8
+    } else {
+        decode::sniff(&head[..got])
+    };
+    let chained = io::Cursor::new(head[..got].to_vec()).chain(reader);
     Input {
         name: name.to_string(),
-        data: Data::Stream(Box::new(decode::DecodingReader::new(reader))),
-        encoding: decode::Encoding::Unknown,
+        data: Data::Stream(Box::new(decode::DecodingReader::new(chained))),
+        encoding,
     }
 }
 

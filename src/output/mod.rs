@@ -4,6 +4,8 @@
 
 pub mod json;
 
+use crate::input::decode::Encoding;
+
 use std::io::{self, IsTerminal, Write};
 
 /// A buffered stdout (64 KiB): commands write reports through this, never `println!`.
@@ -104,4 +106,59 @@ pub fn safe_text(b: &[u8]) -> String {
 /// Print `dbglog: msg` on stderr.
 pub fn error_line(msg: &dyn std::fmt::Display) {
     let _ = writeln!(io::stderr(), "dbglog: {msg}");
+}
+
+/// A writer that gives output the input's encoding back: for UTF-16 input (which dbglog
+/// reads as UTF-8), it writes a BOM and re-encodes to UTF-16 of the same byte order, so that
+/// `view --as full` is byte-exact for UTF-16 files too. Other encodings pass through.
+pub struct Reencode<W: Write> {
+    inner: W,
+    enc: Encoding,
+    started: bool,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Reencode<W> {
+    /// Wrap `inner` for input encoding `enc`.
+    pub fn new(inner: W, enc: Encoding) -> Self {
+        Reencode {
+            inner,
+            enc,
+            started: false,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for Reencode<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.enc.is_utf16() {
+            return self.inner.write(buf);
+        }
+        if !self.started {
+            self.started = true;
+            let bom: &[u8] = if self.enc == Encoding::Utf16Be { &[0xFE, 0xFF] } else { &[0xFF, 0xFE] };
+            self.inner.write_all(bom)?;
+        }
+        self.pending.extend_from_slice(buf);
+        // Encode every complete UTF-8 sequence; keep an incomplete tail for the next write.
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(e) => e.valid_up_to() + e.error_len().unwrap_or(1),
+        };
+        let text = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
+        let mut out = Vec::with_capacity(text.len() * 2);
+        for u in text.encode_utf16() {
+            let b = if self.enc == Encoding::Utf16Be { u.to_be_bytes() } else { u.to_le_bytes() };
+            out.extend_from_slice(&b);
+        }
+        self.inner.write_all(&out)?;
+        self.pending.drain(..valid);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
