@@ -539,3 +539,73 @@ fn rules_serialize_to_json() {
     assert_eq!(v["severity"], "fatal");
     assert!(v["regex"].as_str().unwrap().contains("{NS}"));
 }
+
+const DOCS: &str = "docs/rules.md";
+const TABLE_START: &str = "<!-- rules-table:start -->";
+const TABLE_END: &str = "<!-- rules-table:end -->";
+
+fn docs_table() -> String {
+    let mut table = String::from("| id | severity | events | title |\n|---|---|---|---|\n");
+    for rule in builtin().rules() {
+        let events = if rule.events.is_empty() {
+            "any".to_owned()
+        } else {
+            rule.events.join(", ")
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            rule.id, rule.severity, events, rule.title
+        ));
+    }
+    table
+}
+
+fn read_docs() -> (std::path::PathBuf, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DOCS);
+    let doc = std::fs::read_to_string(&path).expect("docs/rules.md exists");
+    (path, doc)
+}
+
+#[test]
+fn docs_example_user_file_loads_and_combines() {
+    let (_, doc) = read_docs();
+    let start = doc.find("```toml\n").expect("a toml example in the docs") + "```toml\n".len();
+    let len = doc[start..].find("```").expect("end of the toml example");
+    let example = &doc[start..start + len];
+    let user = Catalogue::from_toml(example, "acme-rules.toml").unwrap();
+    let ids: Vec<&str> = user.rules().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["ACME_POSTING", "ACME_ERP_CALLOUT", "ROW_LOCK"]);
+    let cat = builtin().with_extra(user);
+    assert_eq!(cat.rules().len(), builtin().rules().len() + 2);
+    assert_eq!(cat.get("ROW_LOCK").unwrap().severity, Severity::Warn);
+    let text = b"acme.InvoiceService.PostingException: Period 2024-03 is closed";
+    assert_eq!(
+        ids_of(&cat, &run(&cat, "FATAL_ERROR", text)),
+        ["ACME_POSTING"]
+    );
+}
+
+/// Keeps the table in docs/rules.md in sync with the catalogue. Run with
+/// `DBGLOG_BLESS_DOCS=1 cargo test --test rules docs` to regenerate it.
+#[test]
+fn docs_list_every_builtin_rule() {
+    let (path, doc) = read_docs();
+    let (head, rest) = doc.split_once(TABLE_START).expect("table start marker");
+    let (_, tail) = rest.split_once(TABLE_END).expect("table end marker");
+    let wanted = format!("{head}{TABLE_START}\n{}{TABLE_END}{tail}", docs_table());
+    if std::env::var_os("DBGLOG_BLESS_DOCS").is_some() {
+        std::fs::write(&path, &wanted).unwrap();
+        return;
+    }
+    for rule in builtin().rules() {
+        assert!(
+            doc.contains(&format!("`{}`", rule.id)),
+            "{} missing from {DOCS}",
+            rule.id
+        );
+    }
+    assert!(
+        doc == wanted,
+        "the rule table in {DOCS} is stale; rerun with DBGLOG_BLESS_DOCS=1"
+    );
+}
