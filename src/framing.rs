@@ -99,6 +99,10 @@ pub struct Framer {
     resume_line: u64,
     in_events: bool,
     last_nanos: Option<u64>,
+    /// How far (relative to the resume point) the incomplete last line was already searched
+    /// for a newline and for the size marker, so a huge line is scanned once, not per chunk.
+    scanned: usize,
+    max_hint: Option<usize>,
 }
 
 impl Default for Framer {
@@ -118,6 +122,8 @@ impl Framer {
             resume_line: 1,
             in_events: false,
             last_nanos: None,
+            scanned: 0,
+            max_hint: None,
         }
     }
 
@@ -132,7 +138,15 @@ impl Framer {
         let mut pstart_line = self.line;
         let mut pos = self.resume;
         let mut line_no = self.resume_line;
-        let mut next_max = find_from(buf, pos);
+        // Resume the searches where the last call stopped in the incomplete line.
+        let skip = self.scanned.min(buf.len().saturating_sub(pos));
+        self.scanned = 0;
+        let mut next_max = match self.max_hint.take() {
+            // The last call saw the marker phrase in the incomplete line.
+            Some(rel) => pos + rel,
+            None => find_from(buf, pos + skip.saturating_sub(MAX_PHRASE.len())),
+        };
+        let mut nl_from = pos + skip;
 
         macro_rules! single {
             ($kind:expr, $start:expr, $end:expr, $line:expr) => {{
@@ -147,11 +161,19 @@ impl Framer {
         }
 
         while pos < buf.len() {
-            let (line_end, next) = match memchr(b'\n', &buf[pos..]) {
-                Some(i) => (pos + i, pos + i + 1),
+            let from = nl_from.max(pos);
+            let (line_end, next) = match memchr(b'\n', &buf[from..]) {
+                Some(i) => (from + i, from + i + 1),
                 None if eof => (buf.len(), buf.len()),
-                None => break,
+                None => {
+                    self.scanned = buf.len() - pos;
+                    if next_max != usize::MAX && next_max >= pos {
+                        self.max_hint = Some(next_max - pos);
+                    }
+                    break;
+                }
             };
+            nl_from = 0;
             // The UTF-8 BOM is a record of its own.
             if self.offset + pos as u64 == 0 && buf[pos..line_end].starts_with(b"\xEF\xBB\xBF") {
                 single!(RecordKind::Bom, pos, pos + 3, line_no);

@@ -53,6 +53,9 @@ pub fn run(args: Args) -> u8 {
             return super::fail(&e);
         }
         tracker.finish(0);
+        if let Some(code) = no_events(&input.name, stats.events, stats.bytes) {
+            return code;
+        }
         let r = match args.format {
             StatsFormat::Text => print_stats_text(&mut out, &input.name, &stats, &tracker),
             StatsFormat::Json => print_stats_json(&mut out, &input.name, &stats, &tracker),
@@ -66,17 +69,36 @@ pub fn run(args: Args) -> u8 {
             _ => exit::OK,
         };
     }
+    let mut bytes = 0u64;
     let res = stream::run(&mut input, &mut tracker, |item, t| {
+        bytes += item.record.raw.len() as u64;
         if item.event.is_some() {
             write_event(&mut out, item, t)?;
         }
         Ok(())
     })
-    .and_then(|_| out.flush().map_err(stream::RunError::Consumer));
+    .and_then(|s| {
+        out.flush().map_err(stream::RunError::Consumer)?;
+        Ok(s)
+    });
     match res {
-        Ok(()) => exit::OK,
+        Ok(s) => no_events(&input.name, s.events, bytes).unwrap_or(exit::OK),
         Err(e) => super::fail(&e),
     }
+}
+
+/// An input with no event at all is not an Apex debug log: say so (exit 2).
+fn no_events(name: &str, events: u64, bytes: u64) -> Option<u8> {
+    if events > 0 {
+        return None;
+    }
+    let what = if bytes == 0 {
+        "empty input: no Apex debug log events"
+    } else {
+        "no Apex debug log events found (not a debug log?)"
+    };
+    output::error_line(&format!("{}: {what}", output::safe_text(name.as_bytes())));
+    Some(exit::ERROR)
 }
 
 /// Write one event as a JSON line.

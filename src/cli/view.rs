@@ -45,6 +45,7 @@ pub fn run(args: Args) -> u8 {
         return exit::ERROR;
     }
     let mut tracker = Tracker::new();
+    let mut out = output::Reencode::new(out, input.encoding);
     let res = stream::run(&mut input, &mut tracker, |item, _| {
         out.write_all(item.record.raw)
     })

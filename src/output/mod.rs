@@ -137,7 +137,11 @@ impl<W: Write> Write for Reencode<W> {
         }
         if !self.started {
             self.started = true;
-            let bom: &[u8] = if self.enc == Encoding::Utf16Be { &[0xFE, 0xFF] } else { &[0xFF, 0xFE] };
+            let bom: &[u8] = if self.enc == Encoding::Utf16Be {
+                &[0xFE, 0xFF]
+            } else {
+                &[0xFF, 0xFE]
+            };
             self.inner.write_all(bom)?;
         }
         self.pending.extend_from_slice(buf);
@@ -150,7 +154,11 @@ impl<W: Write> Write for Reencode<W> {
         let text = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
         let mut out = Vec::with_capacity(text.len() * 2);
         for u in text.encode_utf16() {
-            let b = if self.enc == Encoding::Utf16Be { u.to_be_bytes() } else { u.to_le_bytes() };
+            let b = if self.enc == Encoding::Utf16Be {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            };
             out.extend_from_slice(&b);
         }
         self.inner.write_all(&out)?;
