@@ -30,7 +30,7 @@ pub fn run(args: Args) -> u8 {
             return exit::ERROR;
         }
     };
-    let mut out: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write> = match &args.output {
         Some(p) if p != "-" => match File::create(p) {
             Ok(f) => Box::new(BufWriter::with_capacity(256 * 1024, f)),
             Err(e) => {
