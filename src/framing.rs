@@ -12,8 +12,7 @@
 
 use crate::event::parse::{head, parse_u64_commas, Head};
 use crate::event::EventType;
-use memchr::{memchr, memmem};
-use std::sync::OnceLock;
+use memchr::memchr;
 
 /// What a record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,12 +74,8 @@ impl Record<'_> {
     }
 }
 
-const MAX_PHRASE: &[u8] = b"MAXIMUM DEBUG LOG SIZE REACHED";
-
-fn max_finder() -> &'static memmem::Finder<'static> {
-    static F: OnceLock<memmem::Finder<'static>> = OnceLock::new();
-    F.get_or_init(|| memmem::Finder::new(MAX_PHRASE))
-}
+/// The truncation phrase with the `* ` that always precedes it.
+const MAX_NEEDLE: &[u8] = b"* MAXIMUM DEBUG LOG SIZE REACHED";
 
 #[derive(Clone, Copy, Debug)]
 struct Pending {
@@ -144,7 +139,7 @@ impl Framer {
         let mut next_max = match self.max_hint.take() {
             // The last call saw the marker phrase in the incomplete line.
             Some(rel) => pos + rel,
-            None => find_from(buf, pos + skip.saturating_sub(MAX_PHRASE.len())),
+            None => find_from(buf, pos + skip.saturating_sub(MAX_NEEDLE.len())),
         };
         let mut nl_from = pos + skip;
 
@@ -383,14 +378,25 @@ fn count_lines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
+/// Position of the next `MAXIMUM DEBUG LOG SIZE REACHED` phrase (preceded by `* `) at or
+/// after `pos`, or `usize::MAX`. Scans for the rare `*` with memchr and checks the phrase
+/// there: memmem's own rare-byte guess picks letters such as `X`, which fill these logs.
 #[inline]
 fn find_from(buf: &[u8], pos: usize) -> usize {
-    if pos >= buf.len() {
-        return usize::MAX;
+    let mut at = pos;
+    while at < buf.len() {
+        match memchr(b'*', &buf[at..]) {
+            None => return usize::MAX,
+            Some(i) => {
+                let star = at + i;
+                if buf[star + 1..].starts_with(&MAX_NEEDLE[1..]) {
+                    return star + 2;
+                }
+                at = star + 1;
+            }
+        }
     }
-    max_finder()
-        .find(&buf[pos..])
-        .map_or(usize::MAX, |i| pos + i)
+    usize::MAX
 }
 
 /// Where a marker whose phrase starts at `phrase` begins: back over ` ` and `*`.
