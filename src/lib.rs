@@ -25,6 +25,7 @@
 pub mod cli;
 pub mod event;
 pub mod framing;
+pub mod gen;
 pub mod input;
 pub mod namespace;
 pub mod output;

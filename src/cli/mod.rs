@@ -6,6 +6,7 @@ pub mod capture;
 pub mod diff;
 pub mod events;
 pub mod flame;
+pub mod gen;
 pub mod scan;
 pub mod view;
 
@@ -36,6 +37,8 @@ pub enum Command {
     Scan(scan::Args),
     /// Split a live stream of logs into one (redacted, compressed) file per log.
     Capture(capture::Args),
+    /// Generate a realistic log of a given size from a seed (for benchmarks).
+    Gen(gen::Args),
 }
 
 /// Exit codes.
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Flame(a) => flame::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Capture(a) => capture::run(a),
+        Command::Gen(a) => gen::run(a),
     }
 }
 
