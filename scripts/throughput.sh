@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Throughput of every dbglog command against ceiling baselines on the same generated log.
+# Ratios matter more than absolute MB/s: these machines are shared and drift.
+#
+# Usage: scripts/throughput.sh [SIZE] [RUNS]      e.g. scripts/throughput.sh 200MB 3
+# Needs a release build (built here) and, for the rg baselines, ripgrep (apt-get install ripgrep).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${1:-200MB}; RUNS=${2:-3}
+WORK=${TMPDIR:-/tmp}/dbglog-throughput; mkdir -p "$WORK"
+cargo build --release -q || exit 2
+B=$PWD/target/release/dbglog
+LOG=$WORK/gen-$SIZE.log
+[ -s "$LOG" ] || "$B" gen --size "$SIZE" --seed 1 --namespaces 2 -o "$LOG"
+BYTES=$(stat -c %s "$LOG")
+# The scan catalogue's literal prefilters, one per line, for rg -F -f.
+python3 - "$WORK/patterns.txt" <<'PY'
+import re, sys
+src = open("src/rules/catalogue.toml", encoding="utf-8").read()
+lits = set()
+for block in re.findall(r"literals\s*=\s*\[(.*?)\]", src, re.S):
+    lits.update(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
+open(sys.argv[1], "w").write("\n".join(sorted(lits)) + "\n")
+PY
+# 64 gzip members of about 1/16 of the log each, for the archive scans.
+if [ ! -d "$WORK/gz" ]; then
+  mkdir -p "$WORK/gz"; split -n l/64 -d -a 2 "$LOG" "$WORK/gz/part-"
+  for f in "$WORK"/gz/part-*; do (head -n1 "$LOG"; cat "$f") | gzip -1 > "$f.log.gz"; rm "$f"; done
+fi
+GZBYTES=$(for f in "$WORK"/gz/*.gz; do gzip -dc "$f"; done | wc -c)
+cat "$LOG" > /dev/null
+
+best() { # best wall seconds of RUNS runs of "$@" (stdout to /dev/null)
+  local b=999999 t s e
+  for _ in $(seq "$RUNS"); do
+    s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N)
+    t=$(echo "$e - $s" | bc -l); if (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
+  done
+  echo "$b"
+}
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
+row() { # name bytes seconds baseline_seconds
+  local mbs ratio
+  mbs=$(echo "$2 / $3 / 1000000" | bc -l)
+  if [ -n "${4:-}" ]; then ratio=$(echo "$4 / $3" | bc -l); else ratio=""; fi
+  printf "| %-44s | %8.0f | %s |\n" "$1" "$mbs" "${ratio:+$(printf '%.2f× %s' "$ratio" "$5")}"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "log: $LOG ($BYTES bytes), best of $RUNS runs"
+echo
+echo "| command | MB/s | ratio |"
+echo "|---|---:|---|"
+t_cat=$(best cat "$LOG");                      row "cat (ceiling)" "$BYTES" "$t_cat"
+t_wc=$(best wc -l "$LOG");                     row "wc -l (ceiling)" "$BYTES" "$t_wc"
+if command -v rg >/dev/null; then
+  t_rg=$(best rg -c -F -f "$WORK/patterns.txt" "$LOG"); row "rg -c -F -f patterns (ceiling)" "$BYTES" "$t_rg"
+  t_rgz=$(best rg -z -c -F -f "$WORK/patterns.txt" "$WORK/gz"); row "rg -z -c -F -f, 64 .gz" "$GZBYTES" "$t_rgz"
+fi
+t_gz=$(best sh -c "for f in $WORK/gz/*.gz; do gzip -dc \$f; done"); row "gzip -dc, 64 .gz (one thread)" "$GZBYTES" "$t_gz"
+t=$(best "$B" events --stats "$LOG");          row "dbglog events --stats" "$BYTES" "$t" "$t_wc" "of wc -l"
+t=$(best "$B" view --as subscriber "$LOG");    row "dbglog view --as subscriber" "$BYTES" "$t" "$t_cat" "of cat"
+t=$(best "$B" view --as subscriber --redact pii "$LOG"); row "dbglog view --as subscriber --redact pii" "$BYTES" "$t" "$t_cat" "of cat"
+t=$(best "$B" analyze "$LOG");                 row "dbglog analyze" "$BYTES" "$t"
+t=$(best "$B" scan -j 1 --format ndjson "$LOG"); row "dbglog scan -j 1 (plain)" "$BYTES" "$t" "${t_rg:-}" "of rg -F -f"
+t=$(best "$B" scan -j 2 --format ndjson "$WORK/gz"); row "dbglog scan -j 2, 64 .gz" "$GZBYTES" "$t" "${t_rgz:-}" "vs rg -z"
+t=$(best "$B" capture --dir "$WORK/cap" --gzip "$LOG"); rm -rf "$WORK/cap"; row "dbglog capture --gzip" "$BYTES" "$t"
+t_gzc=$(best sh -c "gzip -1 -c $LOG"); row "gzip -1 -c (capture baseline)" "$BYTES" "$t_gzc"
+echo
+echo "peak RSS (KB): analyze $(rss "$B" analyze "$LOG") for a $((BYTES/1024)) KB log;" \
+  "view from stdin $(rss sh -c "$B view --as subscriber - < $LOG");" \
+  "scan from stdin $(rss sh -c "$B scan --format ndjson - < $LOG")"
