@@ -1,6 +1,6 @@
 //! The one-pass driver: input → framing → parsing → tracking, handing each located item to
 //! a consumer. Regular files are framed in one go from the map; streams are read in
-//! [`CHUNK`](crate::input::CHUNK)-sized pieces, so memory stays bounded by the largest
+//! [`CHUNK`]-sized pieces, so memory stays bounded by the largest
 //! single record, not by the input.
 
 use crate::event::Event;

@@ -1,5 +1,5 @@
 //! What dbglog knows about each event type: its name, category, level, frame role
-//! and field layout. The per-type facts come from the generated [`table`](super::table);
+//! and field layout. The per-type facts come from the generated [`table`];
 //! the frame pairs come from the one [`FRAME_PAIRS`] table below.
 
 use super::table::{self, EventType, KNOWN_COUNT};
