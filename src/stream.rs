@@ -145,23 +145,30 @@ where
                 .map_err(RunError::Consumer)?;
         }
         Data::Stream(r) => {
-            let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+            // `buf[..filled]` holds unconsumed input. The buffer is zeroed once and only
+            // grows when one record outgrows it, so small pipe reads cost no memset.
+            let mut buf: Vec<u8> = vec![0; CHUNK * 2];
+            let mut filled = 0usize;
             loop {
-                let old = buf.len();
-                buf.resize(old + CHUNK, 0);
-                let n = read_some(r.as_mut(), &mut buf[old..])
+                if buf.len() - filled < CHUNK / 2 {
+                    let grow = buf.len();
+                    buf.resize(buf.len() + grow, 0);
+                }
+                let n = read_some(r.as_mut(), &mut buf[filled..])
                     .map_err(|e| RunError::Input(InputError::new(&name, "read failed", Some(e))))?;
-                buf.truncate(old + n);
+                filled += n;
                 let eof = n == 0;
                 let used = framer
-                    .feed(&buf, eof, &mut emit)
+                    .feed(&buf[..filled], eof, &mut emit)
                     .map_err(RunError::Consumer)?;
-                buf.drain(..used);
+                buf.copy_within(used..filled, 0);
+                filled -= used;
                 if eof {
                     break;
                 }
-                if buf.capacity() > CHUNK * 8 && buf.len() < CHUNK {
-                    buf.shrink_to(CHUNK * 2);
+                if buf.len() > CHUNK * 8 && filled < CHUNK {
+                    buf.truncate(CHUNK * 2);
+                    buf.shrink_to_fit();
                 }
             }
         }
