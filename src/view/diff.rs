@@ -1,0 +1,1 @@
+//! The view diff (being built).
