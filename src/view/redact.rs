@@ -122,7 +122,6 @@ pub fn carries_data(t: EventType) -> bool {
 }
 
 const PRECHECK: &[&str] = &[
-    "@",
     "Bearer",
     "bearer",
     "OAuth",
@@ -151,7 +150,7 @@ fn precheck() -> &'static AhoCorasick {
 }
 
 // Groups: 1 key=value secret, 2 bearer/OAuth value, 3 Authorization value,
-// 4 JWT, 5 session id, 6 e-mail.
+// 4 JWT, 5 session id. E-mail addresses are found by a memchr scan for `@` ([`find_email`]).
 const PII: &str = concat!(
     r#"(?:access_token|refresh_token|id_token|auth_token|bearer_token|client_secret|"#,
     r#"signature|password|passwd|sessionId|session_id|api_key|apikey|"token")"#,
@@ -160,7 +159,6 @@ const PII: &str = concat!(
     r#"|(?:Authorization|authorization)\\?"?\s*[:=]\s*\\?"?(?:(?:Basic|Digest|Token|token)\s+)?([A-Za-z0-9._~+/=!\-]{8,})"#,
     r#"|(eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]+)?)"#,
     r#"|(00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+)"#,
-    r#"|([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})"#,
 );
 
 const IDS: &str = r"\b[A-Za-z0-9]{5}0[A-Za-z0-9]{9}(?:[A-Z0-5]{3})?\b";
@@ -235,17 +233,54 @@ impl Redactor {
     /// Could `text` need redaction? (The literal precheck; always true with `ids`.)
     #[inline]
     pub fn wants(&self, text: &[u8]) -> bool {
-        self.spec.ids || precheck().find(text).is_some()
+        self.spec.ids || memchr::memchr(b'@', text).is_some() || precheck().find(text).is_some()
     }
 
     /// Redact `text` into `out` (appending). Returns true if anything was masked.
     pub fn redact(&mut self, text: &[u8], out: &mut Vec<u8>) -> bool {
-        if !self.wants(text) {
+        let has_at = memchr::memchr(b'@', text).is_some();
+        let has_kw = precheck().find(text).is_some();
+        if !(has_at || has_kw || self.spec.ids) {
             out.extend_from_slice(text);
             return false;
         }
-        let mut changed = false;
         let start_len = out.len();
+        let mut changed = false;
+        if has_kw {
+            changed |= self.tokens_pass(text, out);
+        } else {
+            out.extend_from_slice(text);
+        }
+        if has_at {
+            let mut tmp = std::mem::take(&mut self.tmp);
+            tmp.clear();
+            tmp.extend_from_slice(&out[start_len..]);
+            out.truncate(start_len);
+            let mut last = 0;
+            let mut from = 0;
+            while let Some(at) = memchr::memchr(b'@', &tmp[from..]).map(|p| from + p) {
+                match find_email(&tmp, at, last) {
+                    Some((s, e)) => {
+                        out.extend_from_slice(&tmp[last..s]);
+                        self.placeholder(Kind::Email, &tmp[s..e], out);
+                        last = e;
+                        from = e;
+                        changed = true;
+                    }
+                    None => from = at + 1,
+                }
+            }
+            out.extend_from_slice(&tmp[last..]);
+            self.tmp = tmp;
+        }
+        if self.spec.ids {
+            changed |= self.ids_pass(start_len, out);
+        }
+        changed
+    }
+
+    fn tokens_pass(&mut self, text: &[u8], out: &mut Vec<u8>) -> bool {
+        let mut changed = false;
         let re = pii_re();
         let mut locs = std::mem::replace(&mut self.locs, re.capture_locations());
         let mut pos = 0;
@@ -256,13 +291,9 @@ impl Redactor {
             };
             let (ms, me) = (m.start(), m.end());
             let mut span = None;
-            for g in 1..=6 {
+            for g in 1..=5 {
                 if let Some((s, e)) = locs.get(g) {
-                    let kind = match g {
-                        6 => Kind::Email,
-                        _ => Kind::Token,
-                    };
-                    span = Some((s, e, kind));
+                    span = Some((s, e, Kind::Token));
                     break;
                 }
             }
@@ -276,7 +307,12 @@ impl Redactor {
         }
         self.locs = locs;
         out.extend_from_slice(&text[last..]);
-        if self.spec.ids {
+        changed
+    }
+
+    fn ids_pass(&mut self, start_len: usize, out: &mut Vec<u8>) -> bool {
+        let mut changed = false;
+        {
             let mut tmp = std::mem::take(&mut self.tmp);
             tmp.clear();
             tmp.extend_from_slice(&out[start_len..]);
@@ -296,6 +332,48 @@ impl Redactor {
         }
         changed
     }
+}
+
+#[inline]
+fn is_local(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+#[inline]
+fn is_domain(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'.' || c == b'-'
+}
+
+/// The e-mail address around the `@` at `at` (not starting before `floor`): a local part
+/// of `[A-Za-z0-9._%+-]`, then a domain whose last label has at least two letters.
+pub fn find_email(t: &[u8], at: usize, floor: usize) -> Option<(usize, usize)> {
+    let mut s = at;
+    while s > floor && is_local(t[s - 1]) {
+        s -= 1;
+    }
+    if s == at {
+        return None;
+    }
+    let mut run = at + 1;
+    while run < t.len() && is_domain(t[run]) {
+        run += 1;
+    }
+    let d = &t[at + 1..run];
+    // The furthest `.` followed by 2+ letters, with a non-empty label before it.
+    let mut best = None;
+    for (i, &c) in d.iter().enumerate() {
+        if c != b'.' || i == 0 || d[i - 1] == b'.' {
+            continue;
+        }
+        let k = d[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        if k >= 2 {
+            best = Some(at + 1 + i + 1 + k);
+        }
+    }
+    best.map(|e| (s, e))
 }
 
 /// A plausible Salesforce record id: 15 or 18 letters and digits with at least two digits
@@ -376,6 +454,20 @@ mod tests {
         assert_eq!(
             red("pii", "HTTP Header Authorization=Method: None"),
             "HTTP Header Authorization=Method: None"
+        );
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            find_email(b"x a.b+c@d-e.example.org, y", 7, 0),
+            Some((2, 23))
+        );
+        assert_eq!(find_email(b"@home", 0, 0), None);
+        assert_eq!(find_email(b"a@b", 1, 0), None);
+        assert_eq!(
+            red("pii", "\\\"e\\\":\\\"m.g@acme-pii.example\\\""),
+            "\\\"e\\\":\\\"<email-1>\\\""
         );
     }
 
