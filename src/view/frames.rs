@@ -16,11 +16,20 @@ fn finders() -> &'static (memmem::Finder<'static>, memmem::Finder<'static>) {
     })
 }
 
-/// Cheap test: could `text` contain a stack frame at all?
+fn both() -> &'static aho_corasick::AhoCorasick {
+    static A: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    A.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(["Class.", "Trigger."])
+            .expect("frame patterns")
+    })
+}
+
+/// Cheap test (one SIMD scan): could `text` contain a stack frame at all?
 #[inline]
 pub fn may_contain_frame(text: &[u8]) -> bool {
-    let (c, t) = finders();
-    c.find(text).is_some() || t.find(text).is_some()
+    both().is_match(text)
 }
 
 #[inline]
