@@ -7,7 +7,11 @@ use std::hint::black_box;
 use std::io::sink;
 
 fn big_log() -> Vec<u8> {
-    let src = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/e2cp-handled.log")).unwrap();
+    let src = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/e2cp-handled.log"
+    ))
+    .unwrap();
     let text = String::from_utf8(src).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let body = lines[14..].join("\n") + "\n";
@@ -27,7 +31,11 @@ fn bench(c: &mut Criterion) {
     for (name, spec, redact) in [
         ("full", ViewSpec::Full, None),
         ("subscriber", ViewSpec::Subscriber, None),
-        ("subscriber+pii", ViewSpec::Subscriber, Some("pii".parse().unwrap())),
+        (
+            "subscriber+pii",
+            ViewSpec::Subscriber,
+            Some("pii".parse().unwrap()),
+        ),
     ] {
         let opts = ViewOptions {
             visibility: Visibility::new(&spec, &[]),
