@@ -818,10 +818,8 @@ impl<'c> Analyzer<'c> {
                 self.flush_pending();
                 self.transactions += 1;
             }
-            EventType::UserInfo => {
-                if self.user.is_none() {
-                    self.user = ev.field(2).map(lossy);
-                }
+            EventType::UserInfo if self.user.is_none() => {
+                self.user = ev.field(2).map(lossy);
             }
             EventType::CodeUnitStarted => self.code_unit(t),
             EventType::SoqlExecuteBegin => self.statement(item, t, ev, true),
@@ -830,17 +828,20 @@ impl<'c> Analyzer<'c> {
             EventType::LimitUsageForNs => self.limits(item, ev),
             EventType::ExceptionThrown => self.thrown(item, t, ev),
             EventType::FatalError => self.fatal(item, t, ev),
-            _ => {
-                let wanted = if et == EventType::Unknown {
-                    !self.rule_unknown_types.is_empty()
-                        && self.rule_unknown_types.contains(ev.type_name())
-                } else {
-                    self.rule_types[et as usize]
-                };
-                if wanted {
-                    self.other_rules(item, t, ev);
-                }
-            }
+            _ => {}
+        }
+        let wanted = if et == EventType::Unknown {
+            !self.rule_unknown_types.is_empty() && self.rule_unknown_types.contains(ev.type_name())
+        } else {
+            self.rule_types[et as usize]
+        };
+        if wanted
+            && !matches!(
+                et,
+                EventType::ExceptionThrown | EventType::FatalError | EventType::LimitUsageForNs
+            )
+        {
+            self.other_rules(item, t, ev);
         }
         self.closed(t, Some(ev));
     }
