@@ -28,6 +28,7 @@ use crate::track::{CloseKind, ClosedFrame, IssueKind, Tracker};
 use crate::view::ViewSpec;
 use serde::Serialize;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Version of the JSON schema (`schema_version`); bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -37,6 +38,10 @@ pub const LIMIT_THRESHOLD_PCT: u64 = 80;
 pub const LOOP_THRESHOLD: u64 = 5;
 /// Longest statement or message text kept (bytes).
 const TEXT_CAP: usize = 1024;
+/// At most this many distinct event texts keep their catalogue matches cached.
+const RULE_CACHE_CAP: usize = 4096;
+/// Longest event text whose catalogue matches are cached.
+const RULE_CACHE_TEXT: usize = 4096;
 /// At most this many exceptions of one execution are kept for caught/uncaught pairing.
 const PENDING_CAP: usize = 10_000;
 /// At most this many distinct entry points are listed.
@@ -375,10 +380,64 @@ pub struct IssueCount {
 // ---------------------------------------------------------------------------------------
 // The consumer
 
+/// A small multiply-rotate hasher (the Fx hash) for the aggregate maps: their keys are
+/// short and come from the log, and no untrusted party chooses them to collide.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap()));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b) ^ (rest.len() as u64) << 59);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
 /// Interns byte strings to dense ids (lookup by `&[u8]` before inserting).
 #[derive(Default, Debug)]
 struct Interner {
-    ids: HashMap<Box<[u8]>, u32>,
+    ids: FastMap<Box<[u8]>, u32>,
     names: Vec<Box<[u8]>>,
 }
 
@@ -514,12 +573,14 @@ pub struct Analyzer<'c> {
     /// Event types the catalogue is applied to (indexed by `EventType as usize`).
     rule_types: Vec<bool>,
     rule_unknown_types: HashSet<Vec<u8>>,
-    matches: Vec<(usize, Option<Box<[u8]>>)>,
+    matches: Vec<usize>,
+    rule_cache: FastMap<Box<[u8]>, Box<[usize]>>,
+    cache_key: Vec<u8>,
     // summary
     api_version: Option<String>,
     levels: Vec<LogLevel>,
     user: Option<String>,
-    entries: HashMap<(NsId, u32), u64>,
+    entries: FastMap<(NsId, u32), u64>,
     entry_order: Vec<(NsId, u32)>,
     transactions: u64,
     wall: u64,
@@ -529,15 +590,15 @@ pub struct Analyzer<'c> {
     // aggregates
     names: Interner,
     stmts: Interner,
-    soql: HashMap<(NsId, u32), StmtStat>,
-    dml: HashMap<(NsId, u32), StmtStat>,
-    soql_loops: HashMap<(Ctx, u32), (u64, u64)>,
-    dml_loops: HashMap<(Ctx, u32), (u64, u64)>,
-    methods: HashMap<u32, MethodStat>,
+    soql: FastMap<(NsId, u32), StmtStat>,
+    dml: FastMap<(NsId, u32), StmtStat>,
+    soql_loops: FastMap<(Ctx, u32), (u64, u64)>,
+    dml_loops: FastMap<(Ctx, u32), (u64, u64)>,
+    methods: FastMap<u32, MethodStat>,
     ns: Vec<NsAcc>,
     exc: ExceptionCounts,
     pending: Vec<Pending>,
-    findings: HashMap<FindingKey, FindingAgg>,
+    findings: FastMap<FindingKey, FindingAgg>,
     labels: Interner,
     tree: BinaryHeap<TreeRec>,
     tree_frames: u64,
@@ -670,10 +731,12 @@ impl<'c> Analyzer<'c> {
             rule_types,
             rule_unknown_types,
             matches: Vec::new(),
+            rule_cache: FastMap::default(),
+            cache_key: Vec::new(),
             api_version: None,
             levels: Vec::new(),
             user: None,
-            entries: HashMap::new(),
+            entries: FastMap::default(),
             entry_order: Vec::new(),
             transactions: 0,
             wall: 0,
@@ -682,15 +745,15 @@ impl<'c> Analyzer<'c> {
             markers: 0,
             names: Interner::default(),
             stmts: Interner::default(),
-            soql: HashMap::new(),
-            dml: HashMap::new(),
-            soql_loops: HashMap::new(),
-            dml_loops: HashMap::new(),
-            methods: HashMap::new(),
+            soql: FastMap::default(),
+            dml: FastMap::default(),
+            soql_loops: FastMap::default(),
+            dml_loops: FastMap::default(),
+            methods: FastMap::default(),
             ns: vec![NsAcc::default()],
             exc: ExceptionCounts::default(),
             pending: Vec::new(),
-            findings: HashMap::new(),
+            findings: FastMap::default(),
             labels: Interner::default(),
             tree: BinaryHeap::new(),
             tree_frames: 0,
@@ -710,18 +773,29 @@ impl<'c> Analyzer<'c> {
     /// Called only for the rare event types the catalogue applies to.
     fn run_rules(&mut self, etype: &str, text: &[u8]) {
         self.matches.clear();
+        let cache = text.len() <= RULE_CACHE_TEXT;
+        if cache {
+            // Real logs repeat the same error texts: match each distinct text once.
+            self.cache_key.clear();
+            self.cache_key.extend_from_slice(etype.as_bytes());
+            self.cache_key.push(0);
+            self.cache_key.extend_from_slice(text);
+            if let Some(m) = self.rule_cache.get(&self.cache_key[..]) {
+                self.matches.extend_from_slice(m);
+                return;
+            }
+        }
         let mut out: Vec<RuleMatch<'_>> = Vec::new();
         self.cat.match_event(etype, text, &mut out);
-        for m in &out {
-            self.matches.push((m.rule, m.ns.map(Box::from)));
+        self.matches.extend(out.iter().map(|m| m.rule));
+        if cache && self.rule_cache.len() < RULE_CACHE_CAP {
+            self.rule_cache
+                .insert(Box::from(&self.cache_key[..]), Box::from(&self.matches[..]));
         }
     }
 
     fn native_rule(&self, id: &str) -> bool {
-        matches!(
-            id,
-            "NEAR_LIMIT" | "SOQL_TABLESCAN" | "LOG_SKIPPED" | "LOG_MAX_SIZE"
-        )
+        is_native_rule(id)
     }
 
     /// The context of an event: namespaces, innermost method and source line.
@@ -905,7 +979,7 @@ impl<'c> Analyzer<'c> {
         let raw = item.record.raw;
         self.run_rules(MARKER_EVENT, raw);
         let matches = std::mem::take(&mut self.matches);
-        for (rule, _) in &matches {
+        for rule in &matches {
             let r = &self.cat.rules()[*rule];
             if self.native_rule(&r.id) {
                 continue;
@@ -996,7 +1070,6 @@ impl<'c> Analyzer<'c> {
             Severity::Info
         };
         let line = ev.line;
-        let plan = cap_text(text, 300);
         self.add_finding(
             Ident::Native("SOQL_TABLESCAN"),
             ctx,
@@ -1006,9 +1079,12 @@ impl<'c> Analyzer<'c> {
             Keep::LineOnly,
             || match cost {
                 Some(c) if c > 1.0 => {
-                    format!("query plan with relativeCost {c} (> 1): {plan}")
+                    format!(
+                        "query plan with relativeCost {c} (> 1): {}",
+                        cap_text(text, 300)
+                    )
                 }
-                _ => format!("query plan uses a table scan: {plan}"),
+                _ => format!("query plan uses a table scan: {}", cap_text(text, 300)),
             },
         );
     }
@@ -1077,7 +1153,7 @@ impl<'c> Analyzer<'c> {
         let msg = ev.field(1).unwrap_or(b"");
         let msg = first_line(msg);
         self.run_rules("EXCEPTION_THROWN", ev.body());
-        let rules: Vec<usize> = self.matches.iter().map(|m| m.0).collect();
+        let rules: Vec<usize> = self.matches.clone();
         let ctx = self.ctx(item, t);
         if self.pending.len() >= PENDING_CAP {
             // Too many in one execution: report as caught without pairing.
@@ -1112,7 +1188,7 @@ impl<'c> Analyzer<'c> {
             p.fatal_line = Some(ev.line);
             if p.rules.is_empty() {
                 self.run_rules("FATAL_ERROR", ev.body());
-                let rules: Vec<usize> = self.matches.iter().map(|m| m.0).collect();
+                let rules: Vec<usize> = self.matches.clone();
                 if let Some(p) = self.pending.iter_mut().rev().find(|p| &p.msg[..] == msg) {
                     p.rules = rules;
                 }
@@ -1120,7 +1196,7 @@ impl<'c> Analyzer<'c> {
             return;
         }
         self.run_rules("FATAL_ERROR", ev.body());
-        let rules: Vec<usize> = self.matches.iter().map(|m| m.0).collect();
+        let rules: Vec<usize> = self.matches.clone();
         let ctx = self.ctx(item, t);
         let p = Pending {
             msg: Box::from(msg),
@@ -1154,27 +1230,27 @@ impl<'c> Analyzer<'c> {
             self.exc.caught += 1;
         }
         let how = if uncaught { "uncaught" } else { "caught" };
-        let msg = cap_text(&p.msg, 300);
+        let msg = || cap_text(&p.msg, 300);
+        let cat = self.cat;
         let keep = if uncaught {
             Keep::OriginHidden
         } else {
             Keep::Drop
         };
         let extra = if uncaught { 2 } else { 1 };
-        let rules: Vec<usize> = p
+        let rules = p
             .rules
             .iter()
             .copied()
-            .filter(|&r| !self.native_rule(&self.cat.rules()[r].id))
-            .collect();
-        if rules.is_empty() {
+            .filter(|&r| !is_native_rule(&cat.rules()[r].id));
+        if rules.clone().next().is_none() {
             let (id, sev, title) = if uncaught {
                 ("EXCEPTION_UNCAUGHT", Severity::Fatal, "Uncaught exception")
             } else {
                 ("EXCEPTION_CAUGHT", Severity::Warn, "Caught exception")
             };
             let f = self.add_finding(Ident::Native(id), p.ctx, extra, sev, p.line, keep, || {
-                format!("{title}: {msg}")
+                format!("{title}: {}", msg())
             });
             f.uncaught = Some(uncaught);
             if f.fatal_line.is_none() {
@@ -1183,19 +1259,18 @@ impl<'c> Analyzer<'c> {
             return;
         }
         for r in rules {
-            let rule = &self.cat.rules()[r];
+            let rule = &cat.rules()[r];
             let sev = if uncaught {
                 rule.severity
             } else {
                 rule.severity.min(Severity::Error)
             };
-            let title = rule.title.clone();
             let thrown = p.thrown;
             let f = self.add_finding(Ident::Rule(r), p.ctx, extra, sev, p.line, keep, || {
                 if thrown {
-                    format!("{title} ({how}): {msg}")
+                    format!("{} ({how}): {}", rule.title, msg())
                 } else {
-                    format!("{title} (uncaught, FATAL_ERROR): {msg}")
+                    format!("{} (uncaught, FATAL_ERROR): {}", rule.title, msg())
                 }
             });
             f.uncaught = Some(uncaught);
@@ -1217,18 +1292,27 @@ impl<'c> Analyzer<'c> {
             return;
         }
         let matches = std::mem::take(&mut self.matches);
-        let text = cap_text(first_line(ev.body()), 300);
-        for (rule, _) in &matches {
-            let r = &self.cat.rules()[*rule];
-            if self.native_rule(&r.id) {
+        let cat = self.cat;
+        for rule in &matches {
+            let r = &cat.rules()[*rule];
+            if is_native_rule(&r.id) {
                 continue;
             }
-            let sev = r.severity;
-            let title = r.title.clone();
-            let tn = name.to_string();
-            self.add_finding(Ident::Rule(*rule), ctx, 0, sev, ev.line, keep, || {
-                format!("{title}: {tn} {text}")
-            });
+            self.add_finding(
+                Ident::Rule(*rule),
+                ctx,
+                0,
+                r.severity,
+                ev.line,
+                keep,
+                || {
+                    format!(
+                        "{}: {name} {}",
+                        r.title,
+                        cap_text(first_line(ev.body()), 300)
+                    )
+                },
+            );
         }
         self.matches = matches;
     }
@@ -1716,7 +1800,7 @@ impl<'c> Analyzer<'c> {
 
     fn table(
         &self,
-        m: &HashMap<(NsId, u32), StmtStat>,
+        m: &FastMap<(NsId, u32), StmtStat>,
         ns_name: &dyn Fn(NsId) -> String,
     ) -> StatementTable {
         let mut t = StatementTable::default();
@@ -1767,6 +1851,14 @@ const ISSUE_KINDS: [IssueKind; 7] = [
     IssueKind::DepthCap,
     IssueKind::MultipleLogs,
 ];
+
+/// Rule ids whose findings analyze raises itself, with richer detail than a text match.
+fn is_native_rule(id: &str) -> bool {
+    matches!(
+        id,
+        "NEAR_LIMIT" | "SOQL_TABLESCAN" | "LOG_SKIPPED" | "LOG_MAX_SIZE"
+    )
+}
 
 fn first_line(b: &[u8]) -> &[u8] {
     let b = match memchr::memchr(b'\n', b) {
