@@ -647,11 +647,11 @@ fn cap_text(b: &[u8], n: usize) -> String {
     }
 }
 
-/// The number after `key` in `b` (`Rows:12` → 12).
-fn number_after(b: &[u8], key: &[u8]) -> Option<u64> {
-    let p = memchr::memmem::find(b, key)? + key.len();
-    let digits = b[p..].iter().take_while(|c| c.is_ascii_digit()).count();
-    crate::event::parse::parse_u64_commas(&b[p..p + digits])
+/// The `Rows:N` of the last field (`SOQL_EXECUTE_END|[17]|Rows:6`, `DML_BEGIN|…|Rows:1`).
+fn rows_field(first_line: &[u8]) -> Option<u64> {
+    let p = memchr::memrchr(b'|', first_line).map_or(0, |p| p + 1);
+    let v = first_line[p..].strip_prefix(b"Rows:")?;
+    crate::event::parse::parse_u64_commas(v)
 }
 
 /// `relativeCost 2.3` → 2.3
@@ -669,18 +669,20 @@ fn limit_line(l: &[u8]) -> Option<(&[u8], u64, u64, bool)> {
     let l = l.strip_suffix(b"\r").unwrap_or(l);
     let start = l.iter().position(|c| !c.is_ascii_whitespace())?;
     let l = &l[start..];
-    let colon = memchr::memmem::find(l, b": ")?;
+    let colon = memchr::memchr(b':', l)?;
     let label = &l[..colon];
-    let rest = &l[colon + 2..];
-    let out = memchr::memmem::find(rest, b" out of ")?;
-    let used = crate::event::parse::parse_u64_commas(&rest[..out])?;
-    let after = &rest[out + 8..];
-    let n = after
-        .iter()
-        .take_while(|c| c.is_ascii_digit() || **c == b',')
-        .count();
-    let max = crate::event::parse::parse_u64_commas(&after[..n])?;
-    let close = memchr::memmem::find(after, b"CLOSE TO LIMIT").is_some();
+    let rest = l[colon + 1..].strip_prefix(b" ")?;
+    let digits = |b: &[u8]| {
+        b.iter()
+            .take_while(|c| c.is_ascii_digit() || **c == b',')
+            .count()
+    };
+    let n = digits(rest);
+    let used = crate::event::parse::parse_u64_commas(&rest[..n])?;
+    let after = rest[n..].strip_prefix(b" out of ")?;
+    let m = digits(after);
+    let max = crate::event::parse::parse_u64_commas(&after[..m])?;
+    let close = memchr::memchr(b'*', &after[m..]).is_some();
     Some((label, used, max, close))
 }
 
@@ -691,9 +693,9 @@ fn dml_name<'a>(ev: &Event<'a>) -> &'a [u8] {
         Some(p) if body.starts_with(b"[") => &body[p + 1..],
         _ => body,
     };
-    match memchr::memmem::find(body, b"|Rows:") {
-        Some(p) => &body[..p],
-        None => body,
+    match memchr::memrchr(b'|', body) {
+        Some(p) if body[p + 1..].starts_with(b"Rows:") => &body[..p],
+        _ => body,
     }
 }
 
@@ -1037,7 +1039,7 @@ impl<'c> Analyzer<'c> {
         let rows = if soql {
             0
         } else {
-            number_after(ev.first_line(), b"|Rows:").unwrap_or(0)
+            rows_field(ev.first_line()).unwrap_or(0)
         };
         let table = if soql { &mut self.soql } else { &mut self.dml };
         let s = table.entry((ns, stmt)).or_default();
@@ -1352,7 +1354,7 @@ impl<'c> Analyzer<'c> {
                 if soql && f.how == CloseKind::Exit {
                     if let Some(ev) = ev {
                         if ev.etype() == EventType::SoqlExecuteEnd {
-                            s.rows += number_after(ev.first_line(), b"Rows:").unwrap_or(0);
+                            s.rows += rows_field(ev.first_line()).unwrap_or(0);
                         }
                     }
                 }
