@@ -1,14 +1,104 @@
-//! `dbglog analyze` (not built yet).
+//! `dbglog analyze FILE|-`: the findings report of one log (errors, limits, SOQL/DML, time).
+
+use crate::analyze::{self, Options};
+use crate::cli::exit;
+use crate::output::{self, ColorChoice, Style};
+use crate::rules::Catalogue;
+use crate::view::ViewSpec;
+use std::io::Write;
+use std::path::PathBuf;
 
 /// Arguments of `dbglog analyze`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Input files (`-` for stdin).
-    pub inputs: Vec<String>,
+    /// Log file, or `-` for stdin.
+    pub input: String,
+    /// Analyze what this view shows: subscriber, vendor:NS[,NS...] or full.
+    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
+    pub view: ViewSpec,
+    /// Output format: aligned text or one JSON object (schema: docs/analyze-json.md).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// How many methods to list by self time.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Also print the call tree (total and self time per frame).
+    #[arg(long)]
+    pub tree: bool,
+    /// Deepest call-tree level shown with --tree (0 = top level only).
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub tree_depth: u32,
+    /// Most call-tree lines shown with --tree (the first ones in log order).
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    pub tree_lines: usize,
+    /// Extra known-error rules (TOML, same schema as the builtin catalogue); a rule with a
+    /// builtin id replaces it.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// When to colour the text report: auto (terminal, no NO_COLOR), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--format` of `analyze`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Sections of aligned text.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 /// Run `dbglog analyze`.
-pub fn run(_args: Args) -> u8 {
-    crate::output::error_line(&"analyze: not implemented yet");
-    super::exit::ERROR
+pub fn run(args: Args) -> u8 {
+    let extra;
+    let cat: &Catalogue = match &args.rules {
+        None => Catalogue::builtin(),
+        Some(path) => match Catalogue::load_file(path) {
+            Ok(c) => {
+                extra = Catalogue::builtin().with_extra(c);
+                &extra
+            }
+            Err(e) => {
+                output::error_line(&e);
+                return exit::ERROR;
+            }
+        },
+    };
+    let mut input = match crate::input::open(&args.input) {
+        Ok(i) => i,
+        Err(e) => {
+            output::error_line(&e);
+            return exit::ERROR;
+        }
+    };
+    let opts = Options {
+        view: args.view.clone(),
+        top: args.top,
+        tree: args.tree,
+        tree_depth: args.tree_depth,
+        tree_lines: args.tree_lines,
+    };
+    let report = match analyze::analyze(&mut input, &opts, cat) {
+        Ok(r) => r,
+        Err(e) => return super::fail(&e),
+    };
+    let mut out = output::stdout();
+    let res = match args.format {
+        Format::Json => serde_json::to_writer(&mut out, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(out)),
+        Format::Text => {
+            let style = Style::new(args.color.enabled());
+            analyze::text::write(&mut out, &report, &style)
+        }
+    }
+    .and_then(|_| out.flush());
+    match res {
+        Err(e) if !output::is_broken_pipe(&e) => {
+            output::error_line(&e);
+            exit::ERROR
+        }
+        _ => exit::OK,
+    }
 }

@@ -1,14 +1,70 @@
-//! `dbglog flame` (not built yet).
+//! `dbglog flame FILE|-`: a flame graph (SVG) or folded stacks, weighted by self time.
+
+use crate::cli::exit;
+use crate::output;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 
 /// Arguments of `dbglog flame`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Input files (`-` for stdin).
-    pub inputs: Vec<String>,
+    /// Log file, or `-` for stdin.
+    pub input: String,
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<String>,
+    /// Write folded stacks (`ns:frame;ns:frame <self nanos>` lines) instead of an SVG.
+    #[arg(long)]
+    pub folded: bool,
 }
 
 /// Run `dbglog flame`.
-pub fn run(_args: Args) -> u8 {
-    crate::output::error_line(&"flame: not implemented yet");
-    super::exit::ERROR
+pub fn run(args: Args) -> u8 {
+    let mut input = match crate::input::open(&args.input) {
+        Ok(i) => i,
+        Err(e) => {
+            output::error_line(&e);
+            return exit::ERROR;
+        }
+    };
+    let folded = match crate::analyze::flame::fold(&mut input) {
+        Ok(f) => f,
+        Err(e) => return super::fail(&e),
+    };
+    let lines = folded.lines();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) if p != "-" => match File::create(p) {
+            Ok(f) => Box::new(BufWriter::with_capacity(256 * 1024, f)),
+            Err(e) => {
+                output::error_line(&format!("{p}: cannot create: {e}"));
+                return exit::ERROR;
+            }
+        },
+        _ => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout().lock())),
+    };
+    let res = if args.folded {
+        lines
+            .iter()
+            .try_for_each(|l| writeln!(out, "{l}"))
+            .and_then(|_| out.flush())
+    } else if lines.is_empty() {
+        output::error_line(&format!(
+            "{}: no timed frames to draw (no frame has self time)",
+            input.name
+        ));
+        return exit::ERROR;
+    } else {
+        let mut opt = inferno::flamegraph::Options::default();
+        opt.title = format!("dbglog flame: {}", input.name);
+        opt.count_name = "ns (self time)".to_string();
+        inferno::flamegraph::from_lines(&mut opt, lines.iter().map(String::as_str), &mut out)
+            .and_then(|_| out.flush())
+    };
+    match res {
+        Err(e) if !output::is_broken_pipe(&e) => {
+            output::error_line(&format!("{}: {e}", input.name));
+            exit::ERROR
+        }
+        _ => exit::OK,
+    }
 }
