@@ -167,6 +167,7 @@ pub struct Tracker {
     issues: Vec<LogIssue>,
     issue_counts: [u64; 7],
     logs: u64,
+    passive: bool,
 }
 
 impl Default for Tracker {
@@ -193,6 +194,17 @@ impl Tracker {
             issues: Vec::new(),
             issue_counts: [0; 7],
             logs: 0,
+            passive: false,
+        }
+    }
+
+    /// A tracker that keeps no frames: every event is located at top level in the default
+    /// namespace, and only `ENTERING_MANAGED_PKG` / `LIMIT_USAGE_FOR_NS` teach it namespaces.
+    /// For parse-only consumers (`events --stats`).
+    pub fn passive() -> Self {
+        Tracker {
+            passive: true,
+            ..Self::new()
         }
     }
 
@@ -452,6 +464,18 @@ impl Tracker {
 
     /// Track one event and say where it sits.
     pub fn on_event(&mut self, ev: &Event<'_>) -> Located {
+        if self.passive {
+            // Still learn namespaces from the two events that name them outright.
+            if matches!(
+                ev.etype(),
+                EventType::EnteringManagedPkg | EventType::LimitUsageForNs
+            ) {
+                if let Some(n) = ev.field(0) {
+                    self.ns.learn(n);
+                }
+            }
+            return Located::default();
+        }
         self.closed.clear();
         self.closed_names.clear();
         let now = match ev.nanos() {

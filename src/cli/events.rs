@@ -41,9 +41,10 @@ pub fn run(args: Args) -> u8 {
             return exit::ERROR;
         }
     };
-    let mut tracker = Tracker::new().with_namespaces(&args.ns);
     let mut out = output::stdout();
     if args.stats {
+        // Counting needs no frames: parse only.
+        let mut tracker = Tracker::passive();
         let mut stats = Stats::default();
         let res = stream::run(&mut input, &mut tracker, |item, _| {
             stats.add(item);
@@ -69,6 +70,7 @@ pub fn run(args: Args) -> u8 {
             _ => exit::OK,
         };
     }
+    let mut tracker = Tracker::new().with_namespaces(&args.ns);
     let mut bytes = 0u64;
     let res = stream::run(&mut input, &mut tracker, |item, t| {
         bytes += item.record.raw.len() as u64;

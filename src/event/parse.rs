@@ -116,28 +116,29 @@ pub fn head(line: &[u8]) -> Option<Head> {
         return None;
     }
     let type_start = i + 1;
-    let mut j = type_start;
-    if !line.get(j).is_some_and(u8::is_ascii_uppercase) {
-        return None;
+    // Find the end of the name first and look it up: a known name is valid by construction,
+    // so the per-character check runs only for unknown names.
+    let mut end = memchr(b'|', &line[type_start..]).map_or(line.len(), |k| type_start + k);
+    if end == line.len() && end > type_start && line[end - 1] == b'\r' {
+        end -= 1;
     }
-    while j < line.len() {
-        let c = line[j];
-        if c.is_ascii_uppercase() || c == b'_' || c.is_ascii_digit() {
-            j += 1;
-        } else {
-            break;
+    let name = &line[type_start..end];
+    let etype = EventType::from_name(name);
+    if etype == EventType::Unknown {
+        let valid = name.first().is_some_and(u8::is_ascii_uppercase)
+            && name
+                .iter()
+                .all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+        if !valid {
+            return None;
         }
-    }
-    let rest = &line[j..];
-    if !(rest.is_empty() || rest[0] == b'|' || rest == b"\r") {
-        return None;
     }
     Some(Head {
         wall_ms: ((h * 60 + m) * 60 + s) * 1000 + frac,
         nanos,
-        etype: EventType::from_name(&line[type_start..j]),
+        etype,
         type_start: type_start as u32,
-        type_end: j as u32,
+        type_end: end as u32,
     })
 }
 
