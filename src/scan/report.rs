@@ -107,9 +107,9 @@ impl Summary {
         s
     }
 
-    fn to_json(&self, typed: bool) -> serde_json::Value {
+    fn to_json(&self) -> serde_json::Value {
         let t = &self.totals;
-        let mut v = serde_json::json!({
+        serde_json::json!({
             "files": {
                 "given": t.given,
                 "scanned": t.scanned,
@@ -124,16 +124,7 @@ impl Summary {
             "top_messages": self.top_messages.iter().take(TOP_MESSAGES).map(|(r, m, n)| serde_json::json!({"rule": r, "message": m, "count": n})).collect::<Vec<_>>(),
             "failed": self.failed.iter().map(|(f, why)| serde_json::json!({"file": f, "reason": why})).collect::<Vec<_>>(),
             "skipped": self.skipped.iter().map(|(f, why)| serde_json::json!({"file": f, "reason": why})).collect::<Vec<_>>(),
-        });
-        if typed {
-            if let serde_json::Value::Object(m) = &mut v {
-                let mut typed = serde_json::Map::new();
-                typed.insert("type".into(), "summary".into());
-                typed.extend(std::mem::take(m));
-                *m = typed;
-            }
-        }
-        v
+        })
     }
 }
 
@@ -145,7 +136,10 @@ pub fn write_ndjson<W: Write>(w: &mut W, reports: &[FileReport], s: &Summary) ->
             w.write_all(b"\n")?;
         }
     }
-    serde_json::to_writer(&mut *w, &s.to_json(true))?;
+    // `"type"` first, like the finding lines.
+    let body = serde_json::to_string(&s.to_json())?;
+    w.write_all(b"{\"type\":\"summary\",")?;
+    w.write_all(&body.as_bytes()[1..])?;
     w.write_all(b"\n")
 }
 
@@ -163,7 +157,7 @@ pub fn write_json<W: Write>(w: &mut W, reports: &[FileReport], s: &Summary) -> i
         }
     }
     w.write_all(b"],\"summary\":")?;
-    serde_json::to_writer(&mut *w, &s.to_json(false))?;
+    serde_json::to_writer(&mut *w, &s.to_json())?;
     w.write_all(b"}\n")
 }
 
