@@ -79,8 +79,26 @@ fn give_buffer(mut v: Vec<u8>) {
     if v.capacity() > 256 << 20 {
         v = Vec::new();
     }
-    v.clear();
     BUFFER.with(|b| *b.borrow_mut() = v);
+}
+
+/// Read `r` to its end into `buf[start..]` and return the total length of the content
+/// (`buf[..len]`). Unlike `read_to_end`, `buf` keeps its length (all of it initialised), so
+/// a reused buffer is not zero-filled again for every member: it only grows.
+pub fn read_all<R: Read>(r: &mut R, buf: &mut Vec<u8>, start: usize) -> io::Result<usize> {
+    let mut len = start;
+    loop {
+        if len == buf.len() {
+            let grow = buf.len().clamp(64 << 10, 64 << 20);
+            buf.resize(buf.len() + grow, 0);
+        }
+        match r.read(&mut buf[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Counts the compressed bytes read through it (on this thread).
@@ -276,9 +294,12 @@ fn scan_gzip(sc: &Scanner<'_>, name: &str, bytes: &[u8], depth: u32, out: &mut V
         return;
     }
     let mut buf = take_buffer();
-    buf.extend_from_slice(&head[..n]);
-    match lim.read_to_end(&mut buf) {
-        Ok(_) => sc.scan_member(name, &mut buf, depth + 1, out),
+    if buf.len() < n {
+        buf.resize(n, 0);
+    }
+    buf[..n].copy_from_slice(&head[..n]);
+    match read_all(&mut lim, &mut buf, n) {
+        Ok(len) => sc.scan_member(name, &buf[..len], depth + 1, out),
         Err(e) => out.push(FileReport::failed(name, inflate_reason("gzip", &e))),
     }
     give_buffer(buf);
@@ -329,16 +350,19 @@ fn scan_tar<R: Read>(
             ));
             continue;
         }
-        buf.clear();
         // Members of a plain tar are not compressed: only the size limit matters.
         let ratio = if what == "tar" {
             f64::INFINITY
         } else {
             o.max_inflate_ratio
         };
-        let res = Limit::new(&mut ent, o.max_inflate_size, ratio).read_to_end(&mut buf);
+        let res = read_all(
+            &mut Limit::new(&mut ent, o.max_inflate_size, ratio),
+            &mut buf,
+            0,
+        );
         match res {
-            Ok(_) => sc.scan_member(&member, &mut buf, depth + 1, out),
+            Ok(len) => sc.scan_member(&member, &buf[..len], depth + 1, out),
             Err(e) => {
                 out.push(FileReport::failed(
                     member,
@@ -422,11 +446,14 @@ fn zip_member(
         ));
         return out;
     }
-    buf.clear();
-    let res = Limit::new(&mut f, o.max_inflate_size, o.max_inflate_ratio).read_to_end(buf);
+    let res = read_all(
+        &mut Limit::new(&mut f, o.max_inflate_size, o.max_inflate_ratio),
+        buf,
+        0,
+    );
     drop(f);
     match res {
-        Ok(_) => sc.scan_member(&label, buf, depth + 1, &mut out),
+        Ok(len) => sc.scan_member(&label, &buf[..len], depth + 1, &mut out),
         Err(e) => out.push(FileReport::failed(label, inflate_reason("zip", &e))),
     }
     if buf.capacity() > 256 << 20 {

@@ -66,24 +66,56 @@ pub fn scan_log(cat: &Catalogue, input: &mut Input) -> FileReport {
     let Some(bytes) = input.as_slice() else {
         return FileReport::failed(name, "internal: streamed input reached the matcher");
     };
-    if let Some(why) = not_a_log(bytes) {
-        return FileReport::skipped(name, why);
+    match prefilter(cat, name, bytes) {
+        Ok((report, hits)) => track(cat, input, report, &hits),
+        Err(done) => done,
     }
-    let len = bytes.len() as u64;
+}
+
+/// Scan a log in a borrowed buffer (an archive member). The bytes are copied only when
+/// the prefilter finds something, for the parser to own them.
+pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
+    if crate::input::decode::sniff(bytes).is_utf16() {
+        return scan_log(cat, &mut crate::input::from_bytes(name, bytes.to_vec()));
+    }
+    match prefilter(cat, name.to_string(), bytes) {
+        Ok((report, hits)) => {
+            let mut input = crate::input::from_bytes(name, bytes.to_vec());
+            track(cat, &mut input, report, &hits)
+        }
+        Err(done) => done,
+    }
+}
+
+/// Classify the buffer and search it for literals. `Err` holds the final report (skipped,
+/// or scanned without a hit); `Ok` the report to complete and the sorted hit offsets.
+fn prefilter(
+    cat: &Catalogue,
+    name: String,
+    bytes: &[u8],
+) -> Result<(FileReport, Vec<u64>), FileReport> {
+    if let Some(why) = not_a_log(bytes) {
+        return Err(FileReport::skipped(name, why));
+    }
     let hits: Vec<u64> = cat
         .literal_searcher()
         .find_iter(bytes)
         .map(|m| m.start() as u64)
         .collect();
-    let mut report = FileReport {
+    let report = FileReport {
         name,
         status: Status::Scanned,
-        bytes: len,
+        bytes: bytes.len() as u64,
         findings: Vec::new(),
     };
     if hits.is_empty() {
-        return report;
+        return Err(report);
     }
+    Ok((report, hits))
+}
+
+/// Run the parser and tracker over `input`, matching the records that hold a hit.
+fn track(cat: &Catalogue, input: &mut Input, mut report: FileReport, hits: &[u64]) -> FileReport {
     let findings = &mut report.findings;
     let mut next = 0usize;
     let mut event_no = 0u64;

@@ -186,6 +186,14 @@ impl<'c> Scanner<'c> {
         out
     }
 
+    /// Scan the bytes of one whole file held in memory (plain, UTF-16, gzip, zip or tar),
+    /// as if it were a file called `name`.
+    pub fn scan_bytes(&self, name: &str, bytes: Vec<u8>) -> Vec<FileReport> {
+        let mut out = Vec::new();
+        self.scan_owned(name, bytes, 1, &mut out);
+        out
+    }
+
     /// Scan bytes that are a whole file: detect the format and dispatch.
     fn scan_owned(&self, name: &str, buf: Vec<u8>, depth: u32, out: &mut Vec<FileReport>) {
         self.scan_input(input::from_bytes(name, buf), depth, out);
@@ -209,20 +217,14 @@ impl<'c> Scanner<'c> {
         out.push(matcher::scan_log(self.catalogue, &mut inp));
     }
 
-    /// Scan a member's bytes held in the caller's reusable buffer; the buffer is handed
-    /// back (possibly reallocated) for the next member.
-    fn scan_member(&self, name: &str, buf: &mut Vec<u8>, depth: u32, out: &mut Vec<FileReport>) {
-        let kind = archive::Kind::detect(buf);
-        if kind != archive::Kind::Log {
+    /// Scan a member's bytes, held in the caller's reusable buffer.
+    fn scan_member(&self, name: &str, bytes: &[u8], depth: u32, out: &mut Vec<FileReport>) {
+        if archive::Kind::detect(bytes) != archive::Kind::Log {
             // Rare: a compressed log inside an archive. It gets its own buffers.
-            self.scan_owned(name, std::mem::take(buf), depth, out);
+            self.scan_owned(name, bytes.to_vec(), depth, out);
             return;
         }
-        let mut inp = input::from_bytes(name, std::mem::take(buf));
-        out.push(matcher::scan_log(self.catalogue, &mut inp));
-        if let Data::Owned(v) = inp.data {
-            *buf = v;
-        }
+        out.push(matcher::scan_slice(self.catalogue, name, bytes));
     }
 }
 
