@@ -424,8 +424,9 @@ pub struct Catalogue {
     /// Pattern index → other patterns that can match at the same start position (one is a prefix
     /// of the other), which a leftmost-first search would hide.
     same_start: Vec<Vec<usize>>,
-    /// Literal that is an event type name → rules selected by an event of that type.
-    by_event_literal: HashMap<String, Vec<usize>>,
+    /// Literal that is an event type name → rules selected by an event of that type; sorted by
+    /// name (a handful of entries, so a binary search beats hashing every event type).
+    by_event_literal: Vec<(String, Vec<usize>)>,
     /// Rule index → indices of the rules it overrides (unknown ids are ignored).
     overrides: Vec<Vec<usize>>,
 }
@@ -662,6 +663,9 @@ impl Catalogue {
                     .collect()
             })
             .collect();
+        let mut by_event_literal: Vec<(String, Vec<usize>)> =
+            by_event_literal.into_iter().collect();
+        by_event_literal.sort();
         Ok(Catalogue {
             rules,
             searcher,
@@ -681,11 +685,12 @@ impl Catalogue {
     /// Appends every rule that matches, before override filtering.
     fn raw_matches<'t>(&self, event_type: &str, text: &'t [u8], out: &mut Vec<RuleMatch<'t>>) {
         let mut candidates = Candidates::default();
-        if !self.by_event_literal.is_empty() {
-            if let Some(rules) = self.by_event_literal.get(event_type) {
-                for &r in rules {
-                    candidates.insert(r, self.rules.len());
-                }
+        if let Ok(at) = self
+            .by_event_literal
+            .binary_search_by(|(name, _)| name.as_str().cmp(event_type))
+        {
+            for &r in &self.by_event_literal[at].1 {
+                candidates.insert(r, self.rules.len());
             }
         }
         let mut at = 0;
@@ -1062,6 +1067,14 @@ overrides = ["A"]
                 assert_eq!(rule.has_ns, real, "{}", rule.id);
             }
         }
+    }
+
+    #[test]
+    fn catalogue_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Catalogue>();
+        assert_send_sync::<Rule>();
+        assert_send_sync::<RulesError>();
     }
 
     #[test]
