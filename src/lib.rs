@@ -31,6 +31,7 @@ pub mod input;
 pub mod namespace;
 pub mod output;
 pub mod rules;
+pub mod scan;
 pub mod stats;
 pub mod stream;
 pub mod track;

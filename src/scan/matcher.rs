@@ -1,0 +1,282 @@
+//! Finding known errors in one log.
+//!
+//! The whole buffer is searched once for the catalogue's literals (Aho–Corasick,
+//! leftmost-first, so its SIMD prefilter runs). A log without a hit is done: nothing in it
+//! can match. Otherwise the parser runs over the log with namespace tracking, and only the
+//! records whose byte range holds a hit are matched with [`Catalogue::match_event`]; the run
+//! stops after the record holding the last hit.
+
+use super::{FileReport, Finding, Status};
+use crate::event::parse::head;
+use crate::event::EventType;
+use crate::framing::{is_header, RecordKind};
+use crate::input::Input;
+use crate::rules::{Catalogue, RuleMatch, MARKER_EVENT};
+use crate::stream::{self, RunError};
+use crate::track::Tracker;
+use memchr::memchr;
+use std::fmt;
+use std::io;
+
+/// Longest message kept in a finding, in characters (an ellipsis marks a cut).
+pub const MESSAGE_MAX: usize = 200;
+
+/// A log is binary if the first this many bytes hold a NUL.
+pub const BINARY_WINDOW: usize = 8 << 10;
+
+/// A log must show a header or an event line within this many bytes.
+pub const LOG_WINDOW: usize = 64 << 10;
+
+/// Why a buffer is not scanned as a log, if it is not one.
+pub fn not_a_log(b: &[u8]) -> Option<&'static str> {
+    if b.is_empty() {
+        return Some("empty file");
+    }
+    if memchr(0, &b[..b.len().min(BINARY_WINDOW)]).is_some() {
+        return Some("binary content (NUL byte in the first 8 KiB)");
+    }
+    let mut w = &b[..b.len().min(LOG_WINDOW)];
+    if let Some(rest) = w.strip_prefix(b"\xEF\xBB\xBF") {
+        w = rest;
+    }
+    for line in w.split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if is_header(line) || head(line).is_some() {
+            return None;
+        }
+    }
+    Some("not an Apex debug log (no header or event line in the first 64 KiB)")
+}
+
+#[derive(Debug)]
+struct Stop;
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("scan stopped after the last hit")
+    }
+}
+
+impl std::error::Error for Stop {}
+
+/// Scan one log held in memory (`input` must be mapped or owned). Never fails on content:
+/// a buffer that is not a log is reported as skipped.
+pub fn scan_log(cat: &Catalogue, input: &mut Input) -> FileReport {
+    let name = input.name.clone();
+    let Some(bytes) = input.as_slice() else {
+        return FileReport::failed(name, "internal: streamed input reached the matcher");
+    };
+    match prefilter(cat, name, bytes) {
+        Ok((report, hits)) => track(cat, input, report, &hits),
+        Err(done) => done,
+    }
+}
+
+/// Scan a log in a borrowed buffer (an archive member). The bytes are copied only when
+/// the prefilter finds something, for the parser to own them.
+pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
+    if crate::input::decode::sniff(bytes).is_utf16() {
+        return scan_log(cat, &mut crate::input::from_bytes(name, bytes.to_vec()));
+    }
+    match prefilter(cat, name.to_string(), bytes) {
+        Ok((report, hits)) => {
+            let mut input = crate::input::from_bytes(name, bytes.to_vec());
+            track(cat, &mut input, report, &hits)
+        }
+        Err(done) => done,
+    }
+}
+
+/// Classify the buffer and search it for literals. `Err` holds the final report (skipped,
+/// or scanned without a hit); `Ok` the report to complete and the sorted hit offsets.
+fn prefilter(
+    cat: &Catalogue,
+    name: String,
+    bytes: &[u8],
+) -> Result<(FileReport, Vec<u64>), FileReport> {
+    if let Some(why) = not_a_log(bytes) {
+        return Err(FileReport::skipped(name, why));
+    }
+    let hits: Vec<u64> = cat
+        .literal_searcher()
+        .find_iter(bytes)
+        .map(|m| m.start() as u64)
+        .collect();
+    let report = FileReport {
+        name,
+        status: Status::Scanned,
+        bytes: bytes.len() as u64,
+        findings: Vec::new(),
+    };
+    if hits.is_empty() {
+        return Err(report);
+    }
+    Ok((report, hits))
+}
+
+/// Run the parser and tracker over `input`, matching the records that hold a hit.
+fn track(cat: &Catalogue, input: &mut Input, mut report: FileReport, hits: &[u64]) -> FileReport {
+    let findings = &mut report.findings;
+    let mut next = 0usize;
+    let mut event_no = 0u64;
+    // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
+    let mut last_fatal: Option<(u64, u32, Vec<u8>, usize)> = None;
+    let mut tracker = Tracker::new();
+    let res = stream::run(input, &mut tracker, |item, t| {
+        let rec = &item.record;
+        if item.event.is_some() {
+            event_no += 1;
+        }
+        let end = rec.offset + rec.raw.len() as u64;
+        if hits[next] >= end {
+            return Ok(());
+        }
+        while next < hits.len() && hits[next] < end {
+            next += 1;
+        }
+        let (event_type, text): (&str, &[u8]) = match (rec.kind, &item.event) {
+            (RecordKind::Event, Some(ev)) => {
+                (std::str::from_utf8(ev.type_name()).unwrap_or(""), ev.body())
+            }
+            (RecordKind::Skipped | RecordKind::MaxSize, _) => (MARKER_EVENT, trim_line(rec.raw)),
+            _ => ("", &[]),
+        };
+        if !event_type.is_empty() {
+            // Only records holding a hit get here, so one small allocation each is fine.
+            let mut local: Vec<RuleMatch<'_>> = Vec::new();
+            cat.match_event(event_type, text, &mut local);
+            if !local.is_empty() {
+                let is_fatal = item
+                    .event
+                    .as_ref()
+                    .is_some_and(|e| e.etype() == EventType::FatalError);
+                let doubled = is_fatal
+                    && last_fatal.as_ref().is_some_and(|(n, log, body, _)| {
+                        *n + 1 == event_no && *log == item.log && body.as_slice() == text
+                    });
+                if doubled {
+                    let first = last_fatal.as_ref().map_or(0, |l| l.3);
+                    for f in &mut findings[first..] {
+                        f.count += 1;
+                    }
+                    last_fatal.as_mut().expect("doubled").0 = event_no;
+                } else {
+                    let first = findings.len();
+                    let ns = t.namespaces();
+                    let namespace = ns.name_str(item.loc.frame_ns).into_owned();
+                    let caller = item.loc.caller_ns.map(|c| ns.name_str(c).into_owned());
+                    for m in &local {
+                        let rule = &cat.rules()[m.rule];
+                        findings.push(Finding {
+                            line: rec.line,
+                            event: event_type.to_string(),
+                            rule: rule.id.clone(),
+                            severity: rule.severity,
+                            namespace: namespace.clone(),
+                            caller: caller.clone(),
+                            message_ns: m.ns.map(|n| String::from_utf8_lossy(n).into_owned()),
+                            message: message(item.event.as_ref(), text, m.text),
+                            count: 1,
+                        });
+                    }
+                    last_fatal = is_fatal.then(|| (event_no, item.log, text.to_vec(), first));
+                }
+            }
+        }
+        if next == hits.len() {
+            return Err(io::Error::other(Stop));
+        }
+        Ok(())
+    });
+    match res {
+        Ok(_) => {}
+        Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|i| i.is::<Stop>()) => {}
+        Err(e) => {
+            report.status = Status::Failed(e.to_string());
+        }
+    }
+    report
+}
+
+/// The line of `text` holding the match, made into a one-line message: for a match on the
+/// first line, the event's last field (the free text without `[12]|`); otherwise the
+/// trimmed line itself.
+fn message(ev: Option<&crate::event::Event<'_>>, text: &[u8], matched: &[u8]) -> String {
+    let tp = text.as_ptr() as usize;
+    let mp = matched.as_ptr() as usize;
+    let at = if mp >= tp && mp <= tp + text.len() {
+        mp - tp
+    } else {
+        0
+    };
+    let line_start = text[..at]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    let line = if line_start == 0 {
+        let first = match ev {
+            Some(e) => {
+                let lf = e.last_field();
+                let lf = &lf[..memchr(b'\n', lf).unwrap_or(lf.len())];
+                if lf.is_empty() {
+                    e.first_line()
+                } else {
+                    lf
+                }
+            }
+            None => text,
+        };
+        first
+    } else {
+        &text[line_start..]
+    };
+    let line = trim_line(&line[..memchr(b'\n', line).unwrap_or(line.len())]);
+    let s = String::from_utf8_lossy(line);
+    let s = s.trim();
+    if s.chars().count() <= MESSAGE_MAX {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MESSAGE_MAX - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn trim_line(b: &[u8]) -> &[u8] {
+    let mut b = b;
+    while let Some((&last, rest)) = b.split_last() {
+        if last == b'\n' || last == b'\r' {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_sniffing() {
+        assert_eq!(not_a_log(b""), Some("empty file"));
+        assert!(not_a_log(b"abc\0def").unwrap().starts_with("binary"));
+        assert!(not_a_log(b"hello\nworld\n")
+            .unwrap()
+            .starts_with("not an Apex"));
+        assert_eq!(not_a_log(b"61.0 APEX_CODE,FINE\n"), None);
+        assert_eq!(
+            not_a_log(b"\xEF\xBB\xBF12:00:00.1 (1)|EXECUTION_STARTED\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let text = "x".repeat(500);
+        let m = message(None, text.as_bytes(), &text.as_bytes()[..3]);
+        assert_eq!(m.chars().count(), MESSAGE_MAX);
+        assert!(m.ends_with('…'));
+    }
+}
