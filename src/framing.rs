@@ -157,7 +157,7 @@ impl Framer {
 
         while pos < buf.len() {
             let from = nl_from.max(pos);
-            let (line_end, next) = match memchr(b'\n', &buf[from..]) {
+            let (line_end, next) = match crate::bytes::find_byte(b'\n', &buf[from..]) {
                 Some(i) => (from + i, from + i + 1),
                 None if eof => (buf.len(), buf.len()),
                 None => {

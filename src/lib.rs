@@ -23,6 +23,7 @@
 //! ```
 
 pub mod analyze;
+pub mod bytes;
 pub mod cli;
 pub mod event;
 pub mod framing;

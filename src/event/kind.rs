@@ -169,11 +169,69 @@ fn facts() -> &'static Facts {
     })
 }
 
+/// Hash-table lookup of type names: two unaligned 8-byte loads and a multiply pick a slot,
+/// one comparison confirms it. Measured faster than the generated `match` (which compares
+/// a name against every same-length candidate in turn).
+struct NameIndex {
+    slots: Box<[u16; INDEX_SLOTS]>,
+}
+
+const INDEX_SLOTS: usize = 2048;
+
+#[inline]
+fn name_hash(name: &[u8]) -> usize {
+    let n = name.len();
+    let (a, b) = if n >= 8 {
+        (
+            u64::from_le_bytes(name[..8].try_into().unwrap()),
+            u64::from_le_bytes(name[n - 8..].try_into().unwrap()),
+        )
+    } else {
+        let mut buf = [0u8; 8];
+        buf[..n].copy_from_slice(name);
+        (u64::from_le_bytes(buf), 0)
+    };
+    let h = (a ^ b.rotate_left(29) ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_mul(0xA076_1D64_78BD_642F);
+    (h >> 53) as usize & (INDEX_SLOTS - 1)
+}
+
+fn name_index() -> &'static NameIndex {
+    static INDEX: OnceLock<NameIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut slots = Box::new([0u16; INDEX_SLOTS]);
+        for (i, name) in table::NAMES.iter().enumerate() {
+            let mut h = name_hash(name.as_bytes());
+            while slots[h] != 0 {
+                h = (h + 1) & (INDEX_SLOTS - 1);
+            }
+            slots[h] = i as u16 + 1;
+        }
+        NameIndex { slots }
+    })
+}
+
 impl EventType {
     /// Look a type name up; unknown names give [`EventType::Unknown`].
     #[inline]
     pub fn from_name(name: &[u8]) -> EventType {
-        table::lookup(name)
+        if name.is_empty() || name.len() > 64 {
+            return EventType::Unknown;
+        }
+        let idx = name_index();
+        let mut h = name_hash(name);
+        loop {
+            match idx.slots[h] {
+                0 => return EventType::Unknown,
+                s => {
+                    let i = s as usize - 1;
+                    if table::NAMES[i].as_bytes() == name {
+                        return table::ALL[i];
+                    }
+                }
+            }
+            h = (h + 1) & (INDEX_SLOTS - 1);
+        }
     }
 
     /// The type's name, or `None` for [`EventType::Unknown`] (whose name lives on the event).
@@ -277,6 +335,38 @@ impl EventType {
             }
             FlowElementError | FlowStartInterviewsError => Layout::Tail(2),
             _ => Layout::Split,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_lookup_agrees_with_the_generated_match() {
+        for name in table::NAMES {
+            assert_eq!(
+                EventType::from_name(name.as_bytes()),
+                table::lookup(name.as_bytes()),
+                "{name}"
+            );
+            assert_eq!(EventType::from_name(name.as_bytes()).name(), Some(name));
+        }
+        for bad in [
+            "",
+            "METHOD",
+            "METHOD_ENTRYX",
+            "method_entry",
+            "X",
+            "USER_DEBUG_",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        ] {
+            assert_eq!(
+                EventType::from_name(bad.as_bytes()),
+                EventType::Unknown,
+                "{bad}"
+            );
         }
     }
 }

@@ -102,11 +102,15 @@ pub fn head(line: &[u8]) -> Option<Head> {
         let start = i + 2;
         let mut j = start;
         let mut v: u64 = 0;
-        while j < line.len() && line[j].is_ascii_digit() && j - start < 19 {
-            v = v * 10 + (line[j] - b'0') as u64;
+        while let Some(&c) = line.get(j) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(d as u64);
             j += 1;
         }
-        if j == start || line.get(j) != Some(&b')') {
+        if j == start || j - start > 19 || line.get(j) != Some(&b')') {
             return None;
         }
         nanos = Some(v);
@@ -118,7 +122,8 @@ pub fn head(line: &[u8]) -> Option<Head> {
     let type_start = i + 1;
     // Find the end of the name first and look it up: a known name is valid by construction,
     // so the per-character check runs only for unknown names.
-    let mut end = memchr(b'|', &line[type_start..]).map_or(line.len(), |k| type_start + k);
+    let mut end =
+        crate::bytes::find_byte(b'|', &line[type_start..]).map_or(line.len(), |k| type_start + k);
     if end == line.len() && end > type_start && line[end - 1] == b'\r' {
         end -= 1;
     }

@@ -127,7 +127,7 @@ pub fn open_path(path: &Path) -> Result<Input, InputError> {
     // SAFETY: the map is read-only. If another process truncates the file while we read it,
     // the OS may raise SIGBUS; that is the accepted trade-off of mmap for log files, which
     // are not rewritten in place.
-    let map = unsafe { memmap2::Mmap::map(&file) }
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
         .map_err(|e| InputError::new(&name, "cannot map", Some(e)))?;
     let enc = decode::sniff(&map);
     if enc.is_utf16() {
