@@ -22,6 +22,7 @@
 //! assert_eq!(events, 2);
 //! ```
 
+pub mod capture;
 pub mod cli;
 pub mod event;
 pub mod framing;
