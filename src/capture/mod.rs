@@ -24,9 +24,9 @@ use crate::stream::{self, Item, RunError};
 use crate::track::{Located, Tracker};
 use name::{NameParts, Template};
 use serde::Serialize;
-use sink::LogWriter;
+use sink::{LogWriter, Parts};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -246,6 +246,8 @@ struct Capturer<'o, S: Step> {
     view: String,
     redaction: Vec<String>,
     cur: Option<Current>,
+    parts: Option<Parts>,
+    next_suffix: HashMap<String, u64>,
     meta: Meta,
     findings: Findings,
     bom: Vec<u8>,
@@ -282,7 +284,12 @@ impl<S: Step> Capturer<'_, S> {
             }
         };
         self.cur = Some(Current {
-            w: LogWriter::new(file, self.opts.gzip),
+            w: LogWriter::new(
+                file,
+                self.parts
+                    .take()
+                    .unwrap_or_else(|| Parts::new(self.opts.gzip)),
+            ),
             tmp,
         });
         self.meta.reset();
@@ -410,9 +417,12 @@ impl<S: Step> Capturer<'_, S> {
             return Err(Self::err(&cur.tmp, "cannot write", e));
         }
         let bytes = cur.w.bytes();
-        if let Err(e) = cur.w.finish() {
-            let _ = fs::remove_file(&cur.tmp);
-            return Err(Self::err(&cur.tmp, "cannot write", e));
+        match cur.w.finish() {
+            Ok(parts) => self.parts = Some(parts),
+            Err(e) => {
+                let _ = fs::remove_file(&cur.tmp);
+                return Err(Self::err(&cur.tmp, "cannot write", e));
+            }
         }
         self.seq += 1;
         let user = self.step.meta_text(&self.meta.user).into_owned();
@@ -426,8 +436,12 @@ impl<S: Step> Capturer<'_, S> {
             date: &self.date,
         });
         let ext = if self.opts.gzip { ".log.gz" } else { ".log" };
-        let path = match place(&cur.tmp, &self.opts.dir, &stem, ext) {
-            Ok(p) => p,
+        let first = self.next_suffix.get(&stem).copied().unwrap_or(1);
+        let path = match place(&cur.tmp, &self.opts.dir, &stem, ext, first) {
+            Ok((p, k)) => {
+                self.next_suffix.insert(stem, k + 1);
+                p
+            }
             Err(e) => {
                 let _ = fs::remove_file(&cur.tmp);
                 return Err(Self::err(
@@ -505,9 +519,11 @@ fn trim_eol(b: &[u8]) -> &[u8] {
 
 /// Give `tmp` its final name `dir/stem[-k]ext`, never replacing an existing file. A hard
 /// link fails when the target exists, which makes the check and the move one step; where
-/// links are not supported, fall back to check-then-rename.
-fn place(tmp: &Path, dir: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
-    for k in 1u64.. {
+/// links are not supported, fall back to check-then-rename. Suffixes are tried from
+/// `first` (the run remembers where each stem got to, so repeated names cost one try).
+/// Returns the path and the suffix number used (1 = none).
+fn place(tmp: &Path, dir: &Path, stem: &str, ext: &str, first: u64) -> io::Result<(PathBuf, u64)> {
+    for k in first.max(1).. {
         let name = if k == 1 {
             format!("{stem}{ext}")
         } else {
@@ -517,7 +533,7 @@ fn place(tmp: &Path, dir: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
         match fs::hard_link(tmp, &target) {
             Ok(()) => {
                 fs::remove_file(tmp)?;
-                return Ok(target);
+                return Ok((target, k));
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(_) => {
@@ -525,7 +541,7 @@ fn place(tmp: &Path, dir: &Path, stem: &str, ext: &str) -> io::Result<PathBuf> {
                     continue;
                 }
                 fs::rename(tmp, &target)?;
-                return Ok(target);
+                return Ok((target, k));
             }
         }
     }
@@ -614,6 +630,8 @@ pub fn capture<S: Step>(
         seq: 0,
         date,
         cur: None,
+        parts: None,
+        next_suffix: HashMap::new(),
         meta: Meta::default(),
         findings: Findings::default(),
         bom: Vec::new(),
