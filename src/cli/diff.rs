@@ -1,14 +1,402 @@
-//! `dbglog diff` (not built yet).
+//! `dbglog diff`: what a view hides that matters.
+//!
+//! `dbglog diff FILE` compares the subscriber view with the full view of one log (one
+//! streaming pass); `--as vendor:NS` picks another view; `dbglog diff A B` compares two
+//! captures of the same transaction (for example the customer's log and the vendor's).
+
+use crate::cli::exit;
+use crate::output::{self, safe_text, ColorChoice, Style};
+use crate::view::diff::{self, DiffItem, DiffReport, Origin};
+use crate::view::{Markers, ViewOptions, ViewSpec, Visibility};
+use serde::Serialize;
+use std::io::Write;
+
+/// Report formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A readable report.
+    #[default]
+    Text,
+    /// The same content as JSON.
+    Json,
+    /// A unified line diff of the two views.
+    Unified,
+}
 
 /// Arguments of `dbglog diff`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Input files (`-` for stdin).
+    /// One log (its full view against `--as`), or two captures of the same transaction
+    /// (`A B`). `-` reads stdin.
+    #[arg(required = true, num_args = 1..=2, value_name = "FILE")]
     pub inputs: Vec<String>,
+    /// The view to compare: subscriber, vendor:NS[,NS...] or full. With one file the
+    /// default is subscriber; with two files both are compared under this view (default full).
+    #[arg(long = "as", value_name = "VIEW")]
+    pub view: Option<ViewSpec>,
+    /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
+    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
+    pub own: Vec<String>,
+    /// Marker style of the compared views (`every` makes an already-subscriber log equal
+    /// to its own subscriber view).
+    #[arg(long, value_enum, value_name = "STYLE", default_value = "every")]
+    pub markers: Markers,
+    /// Output format: text, json or unified.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Colour: auto, always or never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Serialize)]
+struct PairReport<'a> {
+    left: &'a str,
+    right: &'a str,
+    view: String,
+    equal: bool,
+    hunks: u64,
+    reports: &'a [DiffReport],
 }
 
 /// Run `dbglog diff`.
-pub fn run(_args: Args) -> u8 {
-    crate::output::error_line(&"diff: not implemented yet");
-    super::exit::ERROR
+pub fn run(args: Args) -> u8 {
+    let mut out = output::stdout();
+    let style = Style::new(args.format == Format::Text && args.color.enabled());
+    let res = if args.inputs.len() == 1 {
+        one(&args, &mut out, style)
+    } else {
+        two(&args, &mut out, style)
+    };
+    let code = match res {
+        Ok(c) => c,
+        Err(Failure::Io(e)) if output::is_broken_pipe(&e) => return exit::OK,
+        Err(Failure::Io(e)) => {
+            output::error_line(&e);
+            return exit::ERROR;
+        }
+        Err(Failure::Run(e)) => return super::fail(&e),
+        Err(Failure::Msg(m)) => {
+            output::error_line(&m);
+            return exit::ERROR;
+        }
+    };
+    match out.flush() {
+        Ok(()) => code,
+        Err(e) if output::is_broken_pipe(&e) => exit::OK,
+        Err(e) => {
+            output::error_line(&e);
+            exit::ERROR
+        }
+    }
+}
+
+enum Failure {
+    Io(std::io::Error),
+    Run(crate::stream::RunError),
+    Msg(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+impl From<crate::stream::RunError> for Failure {
+    fn from(e: crate::stream::RunError) -> Self {
+        Failure::Run(e)
+    }
+}
+
+fn open(name: &str) -> Result<crate::input::Input, Failure> {
+    crate::input::open(name).map_err(|e| Failure::Msg(e.to_string()))
+}
+
+fn options(view: &ViewSpec, args: &Args) -> ViewOptions {
+    ViewOptions {
+        visibility: Visibility::new(view, &args.own),
+        markers: args.markers,
+        redact: None,
+    }
+}
+
+fn one(args: &Args, out: &mut dyn Write, style: Style) -> Result<u8, Failure> {
+    let view = args.view.clone().unwrap_or(ViewSpec::Subscriber);
+    let opts = options(&view, args);
+    let mut input = open(&args.inputs[0])?;
+    let unified: Option<&mut dyn Write> = if args.format == Format::Unified {
+        Some(out)
+    } else {
+        None
+    };
+    let report = diff::diff_one(&mut input, &opts, &view.to_string(), unified)?;
+    match args.format {
+        Format::Unified => {}
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Text => text_report(&report, out, style)?,
+    }
+    Ok(if report.equal { exit::OK } else { exit::NONE })
+}
+
+fn two(args: &Args, out: &mut dyn Write, style: Style) -> Result<u8, Failure> {
+    let view = args.view.clone().unwrap_or(ViewSpec::Full);
+    let opts = options(&view, args);
+    let sub = options(&ViewSpec::Subscriber, args);
+    let (a, b) = (&args.inputs[0], &args.inputs[1]);
+    if a == "-" && b == "-" {
+        return Err(Failure::Msg("-: stdin can be read only once".into()));
+    }
+    let left = diff::view_lines(&mut open(a)?, &opts)?;
+    let right = diff::view_lines(&mut open(b)?, &opts)?;
+    let mut reports = Vec::new();
+    for name in [a, b] {
+        if name == "-" {
+            continue;
+        }
+        reports.push(diff::diff_one(&mut open(name)?, &sub, "subscriber", None)?);
+    }
+    let equal = left == right;
+    match args.format {
+        Format::Unified => {
+            writeln!(out, "--- {a} ({view})\n+++ {b} ({view})")?;
+            diff::unified::diff_lines(&left, &right, out, 3)?;
+        }
+        Format::Json => {
+            let mut sink = std::io::sink();
+            let hunks = diff::unified::diff_lines(&left, &right, &mut sink, 3)?;
+            let pr = PairReport {
+                left: a,
+                right: b,
+                view: view.to_string(),
+                equal,
+                hunks,
+                reports: &reports,
+            };
+            serde_json::to_writer_pretty(&mut *out, &pr).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            let mut sink = std::io::sink();
+            let hunks = diff::unified::diff_lines(&left, &right, &mut sink, 3)?;
+            writeln!(
+                out,
+                "{}",
+                style.bold(&format!(
+                    "{} vs {} under the {view} view: {}",
+                    safe_text(a.as_bytes()),
+                    safe_text(b.as_bytes()),
+                    if equal {
+                        "equal".to_string()
+                    } else {
+                        format!("differ ({hunks} hunk(s); --format unified shows them)")
+                    }
+                ))
+            )?;
+            for r in &reports {
+                writeln!(out)?;
+                text_report(r, out, style)?;
+            }
+        }
+    }
+    Ok(if equal { exit::OK } else { exit::NONE })
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.2} ms", ns as f64 / 1e6)
+}
+
+fn place(o: &Origin) -> String {
+    let mut s = match (&o.class, &o.method) {
+        (Some(c), Some(m)) if !c.is_empty() => format!("{c}.{m}"),
+        (_, Some(m)) => m.clone(),
+        _ => format!("({})", o.ns),
+    };
+    if let Some(l) = o.src_line {
+        s.push_str(&format!(" [{l}]"));
+    }
+    s
+}
+
+fn text_report(r: &DiffReport, out: &mut dyn Write, style: Style) -> std::io::Result<()> {
+    let file = safe_text(r.file.as_bytes());
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "{file}: {} view vs full view: {}",
+            r.view,
+            if r.equal {
+                "equal".to_string()
+            } else {
+                format!("{} record(s) differ", r.changed_records)
+            }
+        ))
+    )?;
+    for n in &r.namespaces {
+        if n.hidden_events > 0 {
+            writeln!(
+                out,
+                "  {}: {} event(s) hidden ({} replaced by markers, {} dropped), {} in its code",
+                safe_text(n.ns.as_bytes()),
+                n.hidden_events,
+                n.markers,
+                n.dropped,
+                ms(n.time_ns)
+            )?;
+        }
+        if !n.opaque_sections.is_empty() {
+            writeln!(
+                out,
+                "  {}: already opaque in this log ({} section(s), {} in its code); errors inside may be hidden:",
+                safe_text(n.ns.as_bytes()),
+                n.opaque_count,
+                ms(n.time_ns)
+            )?;
+            for s in n.opaque_sections.iter().take(20) {
+                writeln!(out, "    lines {}-{}", s.first_line, s.last_line)?;
+            }
+            if n.opaque_sections.len() > 20 {
+                writeln!(out, "    … {} more", n.opaque_sections.len() - 20)?;
+            }
+        }
+    }
+    let mut last_kind = 255u8;
+    for (i, item) in r.items.iter().enumerate() {
+        let (kind, heading) = match item {
+            DiffItem::HiddenError { .. } => (
+                0,
+                "Errors the subscriber cannot see (raised and handled in hidden code)",
+            ),
+            DiffItem::HiddenOrigin { .. } => (1, "Errors whose origin is hidden"),
+            DiffItem::HiddenSoql { .. } => (2, "SOQL whose issuing class and line are hidden"),
+            DiffItem::HiddenDebug { .. } => (3, "Debug lines hidden"),
+        };
+        if kind != last_kind {
+            writeln!(out, "{}", style.bold(heading))?;
+            last_kind = kind;
+        }
+        let n = i + 1;
+        match item {
+            DiffItem::HiddenError {
+                line,
+                message,
+                origin,
+                handled_at,
+            } => {
+                writeln!(
+                    out,
+                    "{}",
+                    style.red(&format!(
+                        "{n}. line {line}: {} in {}: {}",
+                        origin.ns,
+                        safe_text(place(origin).as_bytes()),
+                        safe_text(message.as_bytes())
+                    ))
+                )?;
+                if let Some(q) = &origin.soql {
+                    writeln!(
+                        out,
+                        "     SOQL at line {}{}: {}",
+                        q.line,
+                        q.src_line.map(|l| format!(" [{l}]")).unwrap_or_default(),
+                        safe_text(q.query.as_bytes())
+                    )?;
+                }
+                for f in &origin.stack {
+                    writeln!(out, "     at {}", safe_text(f.as_bytes()))?;
+                }
+                if let Some(h) = handled_at {
+                    writeln!(
+                        out,
+                        "     handled inside {}: its frame returned normally at line {h}",
+                        origin.ns
+                    )?;
+                }
+            }
+            DiffItem::HiddenOrigin {
+                line,
+                event,
+                message,
+                hidden_frames,
+                origin,
+                repeats,
+            } => {
+                let again = if repeats.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (again at {})",
+                        repeats
+                            .iter()
+                            .map(|l| l.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                writeln!(
+                    out,
+                    "{}",
+                    style.yellow(&format!(
+                        "{n}. line {line}{again}: {event}: {}",
+                        safe_text(message.as_bytes())
+                    ))
+                )?;
+                if let Some(o) = origin {
+                    writeln!(
+                        out,
+                        "     raised at line {} in {} ({})",
+                        o.line,
+                        safe_text(place(o).as_bytes()),
+                        o.ns
+                    )?;
+                }
+                for f in hidden_frames {
+                    writeln!(out, "     hidden frame: {}", safe_text(f.as_bytes()))?;
+                }
+            }
+            DiffItem::HiddenSoql {
+                line,
+                src_line,
+                ns,
+                class,
+                method,
+                query,
+            } => {
+                let o = Origin {
+                    line: *line,
+                    src_line: *src_line,
+                    ns: ns.clone(),
+                    class: class.clone(),
+                    method: method.clone(),
+                    soql: None,
+                    stack: Vec::new(),
+                };
+                writeln!(
+                    out,
+                    "{n}. line {line}: {ns} {}: {}",
+                    safe_text(place(&o).as_bytes()),
+                    safe_text(query.as_bytes())
+                )?;
+            }
+            DiffItem::HiddenDebug {
+                line,
+                src_line,
+                ns,
+                level,
+                text,
+            } => {
+                writeln!(
+                    out,
+                    "{n}. line {line}: {ns}{} {level}: {}",
+                    src_line.map(|l| format!(" [{l}]")).unwrap_or_default(),
+                    safe_text(text.as_bytes())
+                )?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -2,9 +2,7 @@
 
 use crate::cli::exit;
 use crate::output;
-use crate::stream;
-use crate::track::Tracker;
-use crate::view::ViewSpec;
+use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
@@ -13,12 +11,35 @@ use std::io::{self, BufWriter, Write};
 pub struct Args {
     /// Log file, or `-` for stdin.
     pub input: String,
-    /// Which view: subscriber, vendor:NS[,NS...] or full.
+    /// Which view: `subscriber` (only your own code), `vendor:NS[,NS...]` (your code plus
+    /// those packages) or `full` (everything, a byte-exact copy).
     #[arg(long = "as", value_name = "VIEW", default_value = "full")]
     pub view: ViewSpec,
+    /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
+    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = parse_ns)]
+    pub own: Vec<String>,
+    /// How hidden code is written: `run` = one ENTERING_MANAGED_PKG line per run,
+    /// `every` = one per hidden event, as Salesforce writes them.
+    #[arg(long, value_enum, value_name = "STYLE", default_value = "run")]
+    pub markers: Markers,
+    /// Mask personal data and secrets: `pii` (e-mails, tokens, session ids,
+    /// Authorization values) or `pii,ids` (also record ids). Works with every view.
+    #[arg(long, value_name = "WHAT")]
+    pub redact: Option<RedactSpec>,
     /// Write to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: Option<String>,
+}
+
+/// Parse a namespace name (`--own`).
+pub fn parse_ns(s: &str) -> Result<String, String> {
+    if crate::namespace::is_ident(s.as_bytes()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "bad namespace '{s}': namespaces are letters, digits and _ (starting with a letter)"
+        ))
+    }
 }
 
 /// Run `dbglog view`.
@@ -40,15 +61,13 @@ pub fn run(args: Args) -> u8 {
         },
         _ => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
     };
-    if args.view != ViewSpec::Full {
-        output::error_line(&format!("view --as {}: not implemented yet", args.view));
-        return exit::ERROR;
-    }
-    let mut tracker = Tracker::new();
-    let res = stream::run(&mut input, &mut tracker, |item, _| {
-        out.write_all(item.record.raw)
-    })
-    .and_then(|_| out.flush().map_err(stream::RunError::Consumer));
+    let opts = ViewOptions {
+        visibility: Visibility::new(&args.view, &args.own),
+        markers: args.markers,
+        redact: args.redact,
+    };
+    let res = view::write_view(&mut input, &opts, &mut out)
+        .and_then(|_| out.flush().map_err(crate::stream::RunError::Consumer));
     match res {
         Ok(()) => exit::OK,
         Err(e) => super::fail(&e),

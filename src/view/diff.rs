@@ -1,0 +1,882 @@
+//! The view diff: what a view hides, and why, computed in the same single streaming pass
+//! as the view itself. The policy decides per event; the [`Recorder`] notes each
+//! decision that hides something, follows exceptions raised in hidden code until they are
+//! handled there or escape, and collects per-namespace counts and time.
+//!
+//! [`unified`] renders line diffs: for one file streamed record by record (the view is
+//! derived record by record, so no alignment is needed), for two files with Myers' diff.
+
+use super::policy::Decision;
+use super::writer::{ReplacedFrame, ViewOptions, ViewWriter};
+use crate::event::{Event, EventType};
+use crate::input::Input;
+use crate::namespace::NsId;
+use crate::stream::{self, Item, RunError};
+use crate::track::{CloseKind, Tracker};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Longest text kept for messages, queries and debug lines in a report.
+pub const TEXT_CAP: usize = 400;
+/// Most items of one kind kept (all are counted).
+pub const ITEM_CAP: usize = 10_000;
+
+fn text(b: &[u8]) -> String {
+    let line = match memchr::memchr(b'\n', b) {
+        Some(n) => &b[..n],
+        None => b,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut s = String::from_utf8_lossy(&line[..line.len().min(TEXT_CAP)]).into_owned();
+    if line.len() > TEXT_CAP {
+        s.push('…');
+    }
+    s
+}
+
+/// `ns.Class.Inner.method(Args)` → (`ns.Class.Inner`, `method`).
+pub fn split_signature(sig: &[u8]) -> (String, String) {
+    let end = memchr::memchr(b'(', sig).unwrap_or(sig.len());
+    let path = &sig[..end];
+    match memchr::memrchr(b'.', path) {
+        Some(d) => (
+            String::from_utf8_lossy(&path[..d]).into_owned(),
+            String::from_utf8_lossy(&path[d + 1..]).into_owned(),
+        ),
+        None => (String::new(), String::from_utf8_lossy(path).into_owned()),
+    }
+}
+
+/// A SOQL statement.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Soql {
+    /// Log line of its SOQL_EXECUTE_BEGIN.
+    pub line: u64,
+    /// Source line (`[88]`).
+    pub src_line: Option<u32>,
+    /// The query.
+    pub query: String,
+}
+
+/// Where a hidden exception was raised.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Origin {
+    /// Log line of the EXCEPTION_THROWN.
+    pub line: u64,
+    /// Source line.
+    pub src_line: Option<u32>,
+    /// Namespace.
+    pub ns: String,
+    /// Class (`E2CP.ThreadMatcher`), when the log shows the method.
+    pub class: Option<String>,
+    /// Method (`findParent`).
+    pub method: Option<String>,
+    /// The SOQL that was running, if the exception came from a query.
+    pub soql: Option<Soql>,
+    /// Hidden frames, innermost first (method signatures).
+    pub stack: Vec<String>,
+}
+
+/// One finding of the diff.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DiffItem {
+    /// An exception raised and handled inside hidden code: the subscriber sees no error.
+    HiddenError {
+        /// Log line of the EXCEPTION_THROWN.
+        line: u64,
+        /// The exception message (first line).
+        message: String,
+        /// Where it was raised.
+        origin: Origin,
+        /// Log line where the hidden frame that caught it returned normally.
+        handled_at: Option<u64>,
+    },
+    /// A visible exception or fatal error whose origin is hidden.
+    HiddenOrigin {
+        /// Log line of the visible event (or of the hidden throw if it never surfaced).
+        line: u64,
+        /// Event type.
+        event: String,
+        /// Message (first line).
+        message: String,
+        /// Hidden stack frames replaced by `(ns)` in the view.
+        hidden_frames: Vec<String>,
+        /// The hidden throw it came from, when the log shows it.
+        origin: Option<Origin>,
+        /// Lines of identical repeats (Salesforce writes FATAL_ERROR twice).
+        repeats: Vec<u64>,
+    },
+    /// A query whose issuing class and line are hidden.
+    HiddenSoql {
+        /// Log line of the SOQL/SOSL_EXECUTE_BEGIN.
+        line: u64,
+        /// Source line inside the hidden class.
+        src_line: Option<u32>,
+        /// Namespace.
+        ns: String,
+        /// Class, when the log shows it.
+        class: Option<String>,
+        /// Method, when the log shows it.
+        method: Option<String>,
+        /// The query.
+        query: String,
+    },
+    /// A debug line the view drops.
+    HiddenDebug {
+        /// Log line.
+        line: u64,
+        /// Source line.
+        src_line: Option<u32>,
+        /// Namespace.
+        ns: String,
+        /// Level (`DEBUG`, `ERROR`…).
+        level: String,
+        /// Text (first line).
+        text: String,
+    },
+}
+
+impl DiffItem {
+    fn rank(&self) -> (u8, u64) {
+        match self {
+            DiffItem::HiddenError { line, .. } => (0, *line),
+            DiffItem::HiddenOrigin { line, .. } => (1, *line),
+            DiffItem::HiddenSoql { line, .. } => (2, *line),
+            DiffItem::HiddenDebug { line, .. } => (3, *line),
+        }
+    }
+}
+
+/// A line range of the input that was already opaque (a run of ENTERING_MANAGED_PKG lines).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct Section {
+    /// First line.
+    pub first_line: u64,
+    /// Last line.
+    pub last_line: u64,
+}
+
+/// Per hidden namespace.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, Default)]
+pub struct NsSummary {
+    /// Namespace.
+    pub ns: String,
+    /// Events the view hides (markers + dropped).
+    pub hidden_events: u64,
+    /// Of which replaced by markers.
+    pub markers: u64,
+    /// Of which dropped.
+    pub dropped: u64,
+    /// Time spent in the namespace's frames (self time, nanoseconds).
+    pub time_ns: u64,
+    /// Sections already opaque in the input (reported when the input shows none of the
+    /// namespace's internals, i.e. it is already a subscriber log for it).
+    pub opaque_sections: Vec<Section>,
+    /// Number of opaque sections (all counted).
+    pub opaque_count: u64,
+}
+
+/// The diff of one log against a view.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DiffReport {
+    /// The input name.
+    pub file: String,
+    /// The view compared with the full log.
+    pub view: String,
+    /// True when the view equals the full log.
+    pub equal: bool,
+    /// Records the view changes (hidden, dropped or rewritten).
+    pub changed_records: u64,
+    /// Hidden namespaces.
+    pub namespaces: Vec<NsSummary>,
+    /// Findings, most important first: hidden errors, hidden origins, SOQL, debug lines.
+    pub items: Vec<DiffItem>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    depth: u32,
+    line: u64,
+    message: String,
+    origin: Origin,
+}
+
+#[derive(Debug, Default)]
+struct NsAcc {
+    summary: NsSummary,
+    internals: bool,
+    opaque: Vec<Section>,
+}
+
+/// Records what a view hides while it streams. Feed it every item with [`Recorder::item`].
+#[derive(Debug)]
+pub struct Recorder {
+    writer: ViewWriter,
+    out: Vec<u8>,
+    ns: Vec<Option<NsAcc>>,
+    items: Vec<DiffItem>,
+    counts: [u64; 4],
+    pending: Vec<Pending>,
+    last_soql: Option<Soql>,
+    changed: u64,
+    last_line: u64,
+}
+
+impl Recorder {
+    /// A recorder for a view. Markers are written one per hidden event, so a log that is
+    /// already a subscriber log compares equal to its view.
+    pub fn new(opts: &ViewOptions) -> Self {
+        let mut writer = ViewWriter::new(&ViewOptions {
+            redact: None,
+            ..opts.clone()
+        });
+        writer.collect_frames = true;
+        Recorder {
+            writer,
+            out: Vec::new(),
+            ns: Vec::new(),
+            items: Vec::new(),
+            counts: [0; 4],
+            pending: Vec::new(),
+            last_soql: None,
+            changed: 0,
+            last_line: 0,
+        }
+    }
+
+    fn acc(&mut self, ns: NsId, tracker: &Tracker) -> &mut NsAcc {
+        let i = ns.0 as usize;
+        if self.ns.len() <= i {
+            self.ns.resize_with(i + 1, || None);
+        }
+        self.ns[i].get_or_insert_with(|| NsAcc {
+            summary: NsSummary {
+                ns: tracker.namespaces().name_str(ns).into_owned(),
+                ..NsSummary::default()
+            },
+            ..NsAcc::default()
+        })
+    }
+
+    fn push(&mut self, item: DiffItem) {
+        let k = item.rank().0 as usize;
+        self.counts[k] += 1;
+        if self.counts[k] <= ITEM_CAP as u64 {
+            self.items.push(item);
+        }
+    }
+
+    fn origin_here(&mut self, ev: &Event<'_>, ns: NsId, tracker: &Tracker) -> Origin {
+        let mut stack = Vec::new();
+        let mut innermost: Option<(String, String)> = None;
+        let frames: Vec<(EventType, NsId, &[u8])> = tracker.open_frames().collect();
+        let mut opaque = false;
+        for &(entry, fns, name) in frames.iter().rev() {
+            if entry == EventType::EnteringManagedPkg && innermost.is_none() {
+                // Opaque package code runs above any method frame: the class is unknown.
+                opaque = true;
+            }
+            if matches!(entry, EventType::MethodEntry | EventType::ConstructorEntry)
+                && self.writer.policy_mut().hidden(fns, tracker)
+            {
+                if innermost.is_none() && !opaque && entry == EventType::MethodEntry {
+                    innermost = Some(split_signature(name));
+                }
+                stack.push(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+        let soql = match frames.last() {
+            Some((EventType::SoqlExecuteBegin, _, _)) => self.last_soql.clone(),
+            _ => None,
+        };
+        Origin {
+            line: ev.line,
+            src_line: ev.source_line(),
+            ns: tracker.namespaces().name_str(ns).into_owned(),
+            class: innermost.as_ref().map(|c| c.0.clone()),
+            method: innermost.map(|c| c.1),
+            soql,
+            stack,
+        }
+    }
+
+    /// Record one item; `sink` receives the view's bytes for it (for a unified diff).
+    pub fn item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<Decision> {
+        self.out.clear();
+        let mut out = std::mem::take(&mut self.out);
+        let d = self.writer.write_item(item, tracker, &mut out)?;
+        self.out = out;
+        self.last_line =
+            item.record.line + item.record.raw.iter().filter(|&&c| c == b'\n').count() as u64;
+        if self.out[..] != *item.record.raw {
+            self.changed += 1;
+        }
+        let frames = std::mem::take(&mut self.writer.frames);
+        if let Some(ev) = &item.event {
+            self.event(item, ev, d, &frames, tracker);
+        }
+        self.writer.frames = frames;
+        self.closed(item.record.line, tracker);
+        Ok(d)
+    }
+
+    /// The view's bytes of the last item.
+    pub fn last_output(&self) -> &[u8] {
+        &self.out
+    }
+
+    fn event(
+        &mut self,
+        item: &Item<'_>,
+        ev: &Event<'_>,
+        d: Decision,
+        frames: &[ReplacedFrame],
+        tracker: &Tracker,
+    ) {
+        let t = ev.etype();
+        let ns = item.loc.frame_ns;
+        match d {
+            Decision::Marker(n) => {
+                if t != EventType::EnteringManagedPkg {
+                    let a = self.acc(n, tracker);
+                    a.summary.markers += 1;
+                    a.summary.hidden_events += 1;
+                    a.internals = true;
+                }
+            }
+            Decision::Drop(n) => {
+                {
+                    let a = self.acc(n, tracker);
+                    a.summary.dropped += 1;
+                    a.summary.hidden_events += 1;
+                    a.internals = true;
+                }
+                if t == EventType::ExceptionThrown {
+                    let message = text(ev.field(1).unwrap_or(b""));
+                    let origin = self.origin_here(ev, n, tracker);
+                    self.pending.push(Pending {
+                        depth: item.loc.depth,
+                        line: ev.line,
+                        message,
+                        origin,
+                    });
+                } else if t != EventType::CodeUnitStarted && t != EventType::CodeUnitFinished {
+                    let level = ev.field(1).map(text).unwrap_or_default();
+                    let body = ev.field(2).unwrap_or(b"");
+                    let item = DiffItem::HiddenDebug {
+                        line: ev.line,
+                        src_line: ev.source_line(),
+                        ns: tracker.namespaces().name_str(n).into_owned(),
+                        level,
+                        text: text(body),
+                    };
+                    self.push(item);
+                }
+            }
+            Decision::Keep => {
+                let hidden_here =
+                    ns != NsId::DEFAULT && self.writer.policy_mut().hidden(ns, tracker);
+                match t {
+                    EventType::SoqlExecuteBegin | EventType::SoslExecuteBegin if hidden_here => {
+                        let q = if t == EventType::SoqlExecuteBegin {
+                            ev.field(2)
+                        } else {
+                            ev.field(1)
+                        }
+                        .unwrap_or(b"");
+                        let soql = Soql {
+                            line: ev.line,
+                            src_line: ev.source_line(),
+                            query: text(q),
+                        };
+                        self.last_soql = Some(soql.clone());
+                        let o = self.origin_here(ev, ns, tracker);
+                        self.push(DiffItem::HiddenSoql {
+                            line: ev.line,
+                            src_line: ev.source_line(),
+                            ns: o.ns,
+                            class: o.class,
+                            method: o.method,
+                            query: soql.query,
+                        });
+                    }
+                    EventType::FatalError | EventType::ExceptionThrown => {
+                        let origin = if self.pending.is_empty() {
+                            None
+                        } else {
+                            let first = self.pending.remove(0);
+                            self.pending.clear();
+                            Some(first.origin)
+                        };
+                        if origin.is_none() && frames.is_empty() {
+                            return;
+                        }
+                        let message = if t == EventType::FatalError {
+                            text(ev.body())
+                        } else {
+                            text(ev.field(1).unwrap_or(b""))
+                        };
+                        if t == EventType::FatalError {
+                            if let Some(DiffItem::HiddenOrigin {
+                                event,
+                                message: m,
+                                repeats,
+                                ..
+                            }) = self.items.last_mut()
+                            {
+                                if event == "FATAL_ERROR" && *m == message {
+                                    repeats.push(ev.line);
+                                    return;
+                                }
+                            }
+                        }
+                        let item = DiffItem::HiddenOrigin {
+                            line: ev.line,
+                            event: String::from_utf8_lossy(ev.type_name()).into_owned(),
+                            message,
+                            hidden_frames: frames.iter().map(|f| f.frame.clone()).collect(),
+                            origin,
+                            repeats: Vec::new(),
+                        };
+                        self.push(item);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn closed(&mut self, line: u64, tracker: &Tracker) {
+        let mut closed: Vec<(NsId, u64, CloseKind, u32, u64, EventType)> = Vec::new();
+        for c in tracker.closed() {
+            closed.push((c.ns, c.self_time, c.how, c.depth, c.log_line, c.entry));
+        }
+        for (ns, self_time, how, depth, log_line, entry) in closed {
+            let hidden = self.writer.policy_mut().hidden(ns, tracker);
+            if hidden {
+                let a = self.acc(ns, tracker);
+                a.summary.time_ns += self_time;
+                if how == CloseKind::PackageRun {
+                    a.summary.opaque_count += 1;
+                    if a.opaque.len() < ITEM_CAP {
+                        a.opaque.push(Section {
+                            first_line: log_line,
+                            last_line: line.saturating_sub(1).max(log_line),
+                        });
+                    }
+                }
+            }
+            if entry == EventType::EnteringManagedPkg {
+                continue;
+            }
+            // Pending hidden exceptions: a hidden frame at or above the throw point that
+            // returned normally caught it; a visible frame closing means it escaped.
+            let mut i = 0;
+            while i < self.pending.len() {
+                let p = &self.pending[i];
+                if depth < p.depth {
+                    if hidden && how == CloseKind::Exit {
+                        let p = self.pending.remove(i);
+                        self.push(DiffItem::HiddenError {
+                            line: p.line,
+                            message: p.message,
+                            origin: p.origin,
+                            handled_at: Some(line),
+                        });
+                        continue;
+                    }
+                    if !hidden {
+                        let p = self.pending.remove(i);
+                        self.escaped(p);
+                        continue;
+                    }
+                }
+                i += 1;
+            }
+        }
+    }
+
+    fn escaped(&mut self, p: Pending) {
+        self.push(DiffItem::HiddenOrigin {
+            line: p.line,
+            event: "EXCEPTION_THROWN".into(),
+            message: p.message,
+            hidden_frames: p.origin.stack.clone(),
+            origin: Some(p.origin),
+            repeats: Vec::new(),
+        });
+    }
+
+    /// Close open frames and build the report.
+    pub fn finish(mut self, file: &str, view: &str, tracker: &mut Tracker) -> DiffReport {
+        tracker.finish(self.last_line);
+        self.closed(self.last_line + 1, tracker);
+        for p in std::mem::take(&mut self.pending) {
+            self.escaped(p);
+        }
+        let mut items = std::mem::take(&mut self.items);
+        items.sort_by_key(|i| i.rank());
+        let namespaces = self
+            .ns
+            .into_iter()
+            .flatten()
+            .map(|mut a| {
+                if !a.internals {
+                    a.opaque.sort_by_key(|s| s.first_line);
+                    let mut merged: Vec<Section> = Vec::new();
+                    for s in a.opaque {
+                        match merged.last_mut() {
+                            Some(m) if s.first_line <= m.last_line + 1 => {
+                                m.last_line = m.last_line.max(s.last_line)
+                            }
+                            _ => merged.push(s),
+                        }
+                    }
+                    a.summary.opaque_count = merged.len() as u64;
+                    a.summary.opaque_sections = merged;
+                } else {
+                    a.summary.opaque_count = 0;
+                }
+                a.summary
+            })
+            .collect();
+        DiffReport {
+            file: file.to_string(),
+            view: view.to_string(),
+            equal: self.changed == 0,
+            changed_records: self.changed,
+            namespaces,
+            items,
+        }
+    }
+}
+
+/// Diff one log against a view in one streaming pass. With `unified`, also write a
+/// unified diff (full view on the left, the view on the right) to it as the pass goes.
+pub fn diff_one(
+    input: &mut Input,
+    opts: &ViewOptions,
+    view_name: &str,
+    mut unified: Option<&mut dyn Write>,
+) -> Result<DiffReport, RunError> {
+    let mut tracker = super::tracker_for(input, opts);
+    let mut rec = Recorder::new(opts);
+    let name = input.name.clone();
+    let mut hunks = unified::Hunks::new(3);
+    if let Some(w) = unified.as_deref_mut() {
+        writeln!(w, "--- {name} (full)\n+++ {name} ({view_name})").map_err(RunError::Consumer)?;
+    }
+    stream::run(input, &mut tracker, |item, t| {
+        rec.item(item, t)?;
+        if let Some(w) = unified.as_deref_mut() {
+            let raw = item.record.raw;
+            let out = rec.last_output();
+            if out == raw {
+                hunks.same(raw, w)?;
+            } else {
+                hunks.change(raw, out, w)?;
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(w) = unified {
+        hunks.finish(w).map_err(RunError::Consumer)?;
+    }
+    Ok(rec.finish(&name, view_name, &mut tracker))
+}
+
+/// Render a view of a whole input into memory (for the two-file diff).
+pub fn view_lines(input: &mut Input, opts: &ViewOptions) -> Result<Vec<u8>, RunError> {
+    let mut v = Vec::new();
+    super::write_view(input, opts, &mut v)?;
+    Ok(v)
+}
+
+pub mod unified {
+    //! Unified diff output.
+
+    use std::collections::VecDeque;
+    use std::io::{self, Write};
+
+    fn lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+        b.split_inclusive(|&c| c == b'\n')
+    }
+
+    fn put(w: &mut dyn Write, sign: u8, line: &[u8]) -> io::Result<()> {
+        w.write_all(&[sign])?;
+        w.write_all(line)?;
+        if !line.ends_with(b"\n") {
+            w.write_all(b"\n\\ No newline at end of file\n")?;
+        }
+        Ok(())
+    }
+
+    /// A streaming hunk builder: feed it equal and changed spans in order.
+    #[derive(Debug)]
+    pub struct Hunks {
+        ctx: usize,
+        before: VecDeque<Vec<u8>>,
+        hunk: Vec<(u8, Vec<u8>)>,
+        trailing: usize,
+        old_line: u64,
+        new_line: u64,
+        start_old: u64,
+        start_new: u64,
+        /// Number of hunks written.
+        pub count: u64,
+    }
+
+    impl Hunks {
+        /// With `ctx` lines of context.
+        pub fn new(ctx: usize) -> Self {
+            Hunks {
+                ctx,
+                before: VecDeque::new(),
+                hunk: Vec::new(),
+                trailing: 0,
+                old_line: 0,
+                new_line: 0,
+                start_old: 0,
+                start_new: 0,
+                count: 0,
+            }
+        }
+
+        /// Equal text on both sides.
+        pub fn same(&mut self, text: &[u8], w: &mut dyn Write) -> io::Result<()> {
+            for l in lines(text) {
+                self.old_line += 1;
+                self.new_line += 1;
+                if self.hunk.is_empty() {
+                    if self.ctx > 0 {
+                        if self.before.len() == self.ctx {
+                            self.before.pop_front();
+                        }
+                        self.before.push_back(l.to_vec());
+                    }
+                } else {
+                    self.hunk.push((b' ', l.to_vec()));
+                    self.trailing += 1;
+                    if self.trailing > 2 * self.ctx {
+                        self.flush(w)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// A change: `old` replaced by `new`.
+        pub fn change(&mut self, old: &[u8], new: &[u8], w: &mut dyn Write) -> io::Result<()> {
+            let _ = w;
+            if self.hunk.is_empty() {
+                let n = self.before.len() as u64;
+                self.start_old = self.old_line + 1 - n;
+                self.start_new = self.new_line + 1 - n;
+                for l in self.before.drain(..) {
+                    self.hunk.push((b' ', l));
+                }
+            }
+            for l in lines(old) {
+                self.old_line += 1;
+                self.hunk.push((b'-', l.to_vec()));
+            }
+            for l in lines(new) {
+                self.new_line += 1;
+                self.hunk.push((b'+', l.to_vec()));
+            }
+            self.trailing = 0;
+            Ok(())
+        }
+
+        fn flush(&mut self, w: &mut dyn Write) -> io::Result<()> {
+            if self.hunk.is_empty() {
+                return Ok(());
+            }
+            let extra = self.trailing.saturating_sub(self.ctx);
+            let keep = self.hunk.len() - extra;
+            let tail: Vec<(u8, Vec<u8>)> = self.hunk.drain(keep..).collect();
+            let old_n = self.hunk.iter().filter(|(s, _)| *s != b'+').count();
+            let new_n = self.hunk.iter().filter(|(s, _)| *s != b'-').count();
+            let so = if old_n == 0 {
+                self.start_old - 1
+            } else {
+                self.start_old
+            };
+            let sn = if new_n == 0 {
+                self.start_new - 1
+            } else {
+                self.start_new
+            };
+            writeln!(w, "@@ -{so},{old_n} +{sn},{new_n} @@")?;
+            for (s, l) in self.hunk.drain(..) {
+                put(w, s, &l)?;
+            }
+            self.count += 1;
+            self.trailing = 0;
+            self.before.clear();
+            let skip = tail.len().saturating_sub(self.ctx);
+            for (_, l) in tail.into_iter().skip(skip) {
+                self.before.push_back(l);
+            }
+            Ok(())
+        }
+
+        /// End of input.
+        pub fn finish(&mut self, w: &mut dyn Write) -> io::Result<()> {
+            self.flush(w)
+        }
+    }
+
+    /// Myers' diff of two line lists, as a sequence of (equal, deleted, inserted) steps fed
+    /// to [`Hunks`]. Gives up on alignment beyond `max_d` edits (the middle is then one
+    /// replacement).
+    pub fn diff_lines(a: &[u8], b: &[u8], w: &mut dyn Write, ctx: usize) -> io::Result<u64> {
+        let al: Vec<&[u8]> = lines(a).collect();
+        let bl: Vec<&[u8]> = lines(b).collect();
+        let mut pre = 0;
+        while pre < al.len() && pre < bl.len() && al[pre] == bl[pre] {
+            pre += 1;
+        }
+        let mut suf = 0;
+        while suf < al.len() - pre
+            && suf < bl.len() - pre
+            && al[al.len() - 1 - suf] == bl[bl.len() - 1 - suf]
+        {
+            suf += 1;
+        }
+        let am = &al[pre..al.len() - suf];
+        let bm = &bl[pre..bl.len() - suf];
+        let ops = myers(am, bm, 4000);
+        let mut h = Hunks::new(ctx);
+        for l in &al[..pre] {
+            h.same(l, w)?;
+        }
+        let (mut i, mut j) = (0usize, 0usize);
+        let mut k = 0;
+        while k < ops.len() {
+            if ops[k] == Op::Same {
+                h.same(am[i], w)?;
+                i += 1;
+                j += 1;
+                k += 1;
+                continue;
+            }
+            let mut old = Vec::new();
+            let mut new = Vec::new();
+            while k < ops.len() && ops[k] != Op::Same {
+                match ops[k] {
+                    Op::Del => {
+                        old.extend_from_slice(am[i]);
+                        i += 1;
+                    }
+                    Op::Ins => {
+                        new.extend_from_slice(bm[j]);
+                        j += 1;
+                    }
+                    Op::Same => unreachable!(),
+                }
+                k += 1;
+            }
+            h.change(&old, &new, w)?;
+        }
+        for l in &al[al.len() - suf..] {
+            h.same(l, w)?;
+        }
+        h.finish(w)?;
+        Ok(h.count)
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Op {
+        Same,
+        Del,
+        Ins,
+    }
+
+    fn myers(a: &[&[u8]], b: &[&[u8]], max_d: usize) -> Vec<Op> {
+        let (n, m) = (a.len() as isize, b.len() as isize);
+        let max = (n + m) as usize;
+        let off = max as isize + 1;
+        let mut v = vec![0isize; 2 * max + 3];
+        let mut trace: Vec<Vec<isize>> = Vec::new();
+        let mut found = false;
+        for d in 0..=(max.min(max_d) as isize) {
+            trace.push(v.clone());
+            let mut k = -d;
+            while k <= d {
+                let mut x = if k == -d
+                    || (k != d && v[(off + k - 1) as usize] < v[(off + k + 1) as usize])
+                {
+                    v[(off + k + 1) as usize]
+                } else {
+                    v[(off + k - 1) as usize] + 1
+                };
+                let mut y = x - k;
+                while x < n && y < m && a[x as usize] == b[y as usize] {
+                    x += 1;
+                    y += 1;
+                }
+                v[(off + k) as usize] = x;
+                if x >= n && y >= m {
+                    found = true;
+                    break;
+                }
+                k += 2;
+            }
+            if found {
+                break;
+            }
+        }
+        if !found {
+            let mut ops = vec![Op::Del; a.len()];
+            ops.extend(std::iter::repeat_n(Op::Ins, b.len()));
+            return ops;
+        }
+        // Backtrack.
+        let mut ops = Vec::new();
+        let (mut x, mut y) = (n, m);
+        for d in (0..trace.len() as isize).rev() {
+            let v = &trace[d as usize];
+            let k = x - y;
+            let prev_k =
+                if k == -d || (k != d && v[(off + k - 1) as usize] < v[(off + k + 1) as usize]) {
+                    k + 1
+                } else {
+                    k - 1
+                };
+            let prev_x = v[(off + prev_k) as usize];
+            let prev_y = prev_x - prev_k;
+            while x > prev_x && y > prev_y {
+                ops.push(Op::Same);
+                x -= 1;
+                y -= 1;
+            }
+            if d > 0 {
+                if x == prev_x {
+                    ops.push(Op::Ins);
+                } else {
+                    ops.push(Op::Del);
+                }
+            }
+            x = prev_x;
+            y = prev_y;
+        }
+        ops.reverse();
+        ops
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn myers_small() {
+            let mut out = Vec::new();
+            let n = diff_lines(b"a\nb\nc\nd\n", b"a\nx\nc\nd\ne\n", &mut out, 1).unwrap();
+            let s = String::from_utf8(out).unwrap();
+            assert_eq!(n, 1, "{s}");
+            assert_eq!(s, "@@ -1,4 +1,5 @@\n a\n-b\n+x\n c\n d\n+e\n");
+        }
+    }
+}

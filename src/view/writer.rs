@@ -1,0 +1,236 @@
+//! The streaming view writer: one record in, zero or more bytes out, driven by
+//! [`stream::run`](crate::stream::run). Memory stays flat: kept records are written as
+//! borrowed slices; rewritten ones go through two reused buffers.
+
+use super::frames;
+use super::policy::{Decision, Policy, Visibility};
+use super::redact::{carries_data, RedactSpec, Redactor};
+use crate::event::EventType;
+use crate::framing::RecordKind;
+use crate::namespace::NsId;
+use crate::stream::Item;
+use crate::track::Tracker;
+use std::io::{self, Write};
+
+/// `--markers`: how hidden events are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Markers {
+    /// One `ENTERING_MANAGED_PKG` line per run of hidden events.
+    #[default]
+    Run,
+    /// One `ENTERING_MANAGED_PKG` line per hidden event (as Salesforce writes them).
+    Every,
+}
+
+/// Everything a view needs.
+#[derive(Clone, Debug, Default)]
+pub struct ViewOptions {
+    /// Which namespaces are visible.
+    pub visibility: Visibility,
+    /// Marker style.
+    pub markers: Markers,
+    /// Redaction, if any.
+    pub redact: Option<RedactSpec>,
+}
+
+/// Learn the namespaces a log names in its limit blocks (`LIMIT_USAGE_FOR_NS|ns|`) before
+/// streaming it, so package frames are recognised even before their first marker line.
+/// A memmem pass over the mapped file: far cheaper than the view itself.
+pub fn prescan_namespaces(buf: &[u8], tracker: &mut Tracker) {
+    const NEEDLE: &[u8] = b"|LIMIT_USAGE_FOR_NS|";
+    for p in memchr::memmem::find_iter(buf, NEEDLE) {
+        let rest = &buf[p + NEEDLE.len()..];
+        let end = rest.iter().take(256).position(|&c| c == b'|' || c == b'\n');
+        if let Some(e) = end {
+            let name = &rest[..e];
+            if crate::namespace::is_ident(name) {
+                tracker.namespaces_mut().learn(name);
+            }
+        }
+    }
+}
+
+/// Types whose text may hold stack frames or profiling locations (`Class.ns.X.y`).
+#[inline]
+fn may_carry_frames(t: EventType) -> bool {
+    use EventType::*;
+    !matches!(
+        t,
+        StatementExecute
+            | HeapAllocate
+            | MethodEntry
+            | MethodExit
+            | SystemMethodEntry
+            | SystemMethodExit
+            | ConstructorEntry
+            | ConstructorExit
+            | SystemConstructorEntry
+            | SystemConstructorExit
+            | VariableScopeBegin
+            | SoqlExecuteEnd
+            | SoqlExecuteExplain
+            | DmlEnd
+            | LimitUsage
+            | CodeUnitStarted
+            | CodeUnitFinished
+            | EnteringManagedPkg
+            | SystemModeEnter
+            | SystemModeExit
+    )
+}
+
+/// The line terminator of a record.
+#[inline]
+pub fn terminator(raw: &[u8]) -> &[u8] {
+    if raw.ends_with(b"\r\n") {
+        &raw[raw.len() - 2..]
+    } else if raw.ends_with(b"\n") {
+        &raw[raw.len() - 1..]
+    } else {
+        &[]
+    }
+}
+
+/// A hidden stack frame replaced in visible text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplacedFrame {
+    /// Its namespace.
+    pub ns: String,
+    /// The frame text, e.g. `Class.E2CP.ThreadMatcher.findParent: line 88, column 1`.
+    pub frame: String,
+}
+
+/// The streaming view writer.
+#[derive(Debug)]
+pub struct ViewWriter {
+    policy: Policy,
+    markers: Markers,
+    redactor: Option<Redactor>,
+    run_ns: Option<NsId>,
+    buf: Vec<u8>,
+    buf2: Vec<u8>,
+    /// Collect [`ReplacedFrame`]s of the last item (for the diff).
+    pub collect_frames: bool,
+    /// Frames replaced in the last item, when `collect_frames` is set.
+    pub frames: Vec<ReplacedFrame>,
+}
+
+impl ViewWriter {
+    /// A writer for these options.
+    pub fn new(opts: &ViewOptions) -> Self {
+        ViewWriter {
+            policy: Policy::new(opts.visibility.clone()),
+            markers: opts.markers,
+            redactor: opts.redact.map(Redactor::new),
+            run_ns: None,
+            buf: Vec::with_capacity(4096),
+            buf2: Vec::with_capacity(4096),
+            collect_frames: false,
+            frames: Vec::new(),
+        }
+    }
+
+    /// The policy (to ask whether a namespace is hidden).
+    pub fn policy_mut(&mut self) -> &mut Policy {
+        &mut self.policy
+    }
+
+    /// Values masked so far by the redactor.
+    pub fn masked(&self) -> u64 {
+        self.redactor.as_ref().map_or(0, |r| r.masked)
+    }
+
+    /// View one record: decide, then write what the view shows of it to `out`.
+    #[inline]
+    pub fn write_item<W: Write + ?Sized>(
+        &mut self,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<Decision> {
+        if self.collect_frames {
+            self.frames.clear();
+        }
+        let raw = item.record.raw;
+        if self.policy.is_full() && self.redactor.is_none() {
+            out.write_all(raw)?;
+            return Ok(Decision::Keep);
+        }
+        let d = self.policy.decide(item, tracker);
+        match d {
+            Decision::Keep => {
+                self.run_ns = None;
+                self.write_kept(item, tracker, out)?;
+            }
+            Decision::Marker(ns) => {
+                if self.markers == Markers::Run && self.run_ns == Some(ns) {
+                    return Ok(d);
+                }
+                self.run_ns = Some(ns);
+                let ev = item.event.as_ref().expect("markers are events");
+                if ev.etype() == EventType::EnteringManagedPkg {
+                    out.write_all(raw)?;
+                } else {
+                    out.write_all(&raw[..ev.head.type_start as usize])?;
+                    out.write_all(b"ENTERING_MANAGED_PKG|")?;
+                    out.write_all(tracker.namespaces().name(ns))?;
+                    out.write_all(terminator(raw))?;
+                }
+            }
+            Decision::Drop(_) => {}
+        }
+        Ok(d)
+    }
+
+    fn write_kept<W: Write + ?Sized>(
+        &mut self,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<()> {
+        let raw = item.record.raw;
+        let etype = item.event.as_ref().map(|e| e.etype());
+        let mut rewritten = false;
+        if !self.policy.is_full()
+            && tracker.namespaces().len() > 1
+            && etype.is_none_or(may_carry_frames)
+            && item.record.kind != RecordKind::Header
+            && frames::may_contain_frame(raw)
+        {
+            self.buf.clear();
+            let policy = &self.policy;
+            let ns = tracker.namespaces();
+            let hides = |name: &[u8]| ns.find_known(name).is_some() && policy.hides_name(name);
+            let collect = self.collect_frames;
+            let list = &mut self.frames;
+            let mut seen = |n: &[u8], f: &[u8]| {
+                if collect {
+                    list.push(ReplacedFrame {
+                        ns: String::from_utf8_lossy(n).into_owned(),
+                        frame: String::from_utf8_lossy(f).into_owned(),
+                    });
+                }
+            };
+            rewritten = frames::rewrite(raw, &hides, &mut self.buf, &mut seen);
+        }
+        let cur: &[u8] = if rewritten { &self.buf } else { raw };
+        if let Some(r) = self.redactor.as_mut() {
+            let payload_start = match (&item.event, item.record.kind) {
+                (Some(ev), _) if carries_data(ev.etype()) => Some(ev.head.type_end as usize),
+                (None, RecordKind::Text) => Some(0),
+                _ => None,
+            };
+            if let Some(ps) = payload_start {
+                let ps = ps.min(cur.len());
+                if r.wants(&cur[ps..]) {
+                    self.buf2.clear();
+                    self.buf2.extend_from_slice(&cur[..ps]);
+                    if r.redact(&cur[ps..], &mut self.buf2) {
+                        return out.write_all(&self.buf2);
+                    }
+                }
+            }
+        }
+        out.write_all(cur)
+    }
+}

@@ -1,0 +1,642 @@
+//! `dbglog view`: the subscriber/vendor/full views, checked by an independent leak checker.
+//!
+//! The checker below does not use dbglog's tracker or policy: it parses the full log with
+//! its own simple rules (namespaces from ENTERING_MANAGED_PKG / LIMIT_USAGE_FOR_NS lines,
+//! a method stack of its own) and collects what must not appear in a subscriber view:
+//! internal method names of hidden namespaces, their debug texts, their `Class.ns.` stack
+//! frames and the exceptions they throw. Then it greps the view output.
+
+mod common;
+
+use dbglog::view::{Markers, ViewOptions, ViewSpec, Visibility};
+use proptest::prelude::*;
+use std::collections::HashSet;
+
+fn view_bytes(log: &[u8], spec: ViewSpec, own: &[&str], markers: Markers) -> Vec<u8> {
+    let own: Vec<String> = own.iter().map(|s| s.to_string()).collect();
+    let opts = ViewOptions {
+        visibility: Visibility::new(&spec, &own),
+        markers,
+        redact: None,
+    };
+    let mut input = dbglog::input::from_bytes("test", log.to_vec());
+    let mut out = Vec::new();
+    dbglog::view::write_view(&mut input, &opts, &mut out).expect("view");
+    out
+}
+
+fn read_fixture(p: &std::path::Path) -> Vec<u8> {
+    // Through dbglog's input layer so UTF-16 fixtures are transcoded like the CLI does.
+    let out = common::run(&["view", "--as", "full", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    out.stdout
+}
+
+// ---------------------------------------------------------------- independent checker
+
+#[derive(Default, Debug)]
+struct Forbidden {
+    namespaces: HashSet<String>,
+    methods: HashSet<String>,
+    debugs: HashSet<String>,
+    exceptions: HashSet<String>,
+}
+
+struct Frame {
+    unit: bool,
+    hidden: bool,
+    src: String,
+}
+
+fn collect_forbidden(full: &str, own: &[&str]) -> Forbidden {
+    let mut known: HashSet<String> = HashSet::new();
+    for line in full.lines() {
+        for tag in ["|ENTERING_MANAGED_PKG|", "|LIMIT_USAGE_FOR_NS|"] {
+            if let Some(p) = line.find(tag) {
+                let rest = &line[p + tag.len()..];
+                let name = rest.split('|').next().unwrap_or("");
+                if !name.is_empty() && name != "(default)" {
+                    known.insert(name.to_string());
+                }
+            }
+        }
+    }
+    let hides = |ns: &str| known.contains(ns) && !ns.contains("__") && !own.contains(&ns);
+    let ns_of_sig = |sig: &str| -> Option<String> {
+        let path = sig.split('(').next().unwrap_or("");
+        let segs: Vec<&str> = path.split('.').collect();
+        (segs.len() >= 3 && known.contains(segs[0])).then(|| segs[0].to_string())
+    };
+    let mut f = Forbidden::default();
+    let mut allowed: HashSet<String> = HashSet::new();
+    let mut visible_debugs: HashSet<String> = HashSet::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut lines = full.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(bar) = line.find(")|").or_else(|| {
+            // old logs without nanos: `12:00:00.026|TYPE`
+            (line.len() > 12 && line.as_bytes()[2] == b':')
+                .then(|| line.find('|').map(|p| p - 1))
+                .flatten()
+        }) else {
+            continue;
+        };
+        let rest = &line[bar + 2..];
+        let parts: Vec<&str> = rest.split('|').collect();
+        let top_hidden = stack.last().is_some_and(|f| f.hidden);
+        match parts[0] {
+            "EXECUTION_STARTED" => stack.clear(),
+            "CODE_UNIT_STARTED" => {
+                let hidden = parts.iter().any(|p| {
+                    p.strip_prefix("__sfdc_trigger/")
+                        .and_then(|r| r.split('/').next().filter(|_| r.contains('/')))
+                        .is_some_and(hides)
+                });
+                stack.push(Frame {
+                    unit: true,
+                    hidden,
+                    src: String::new(),
+                });
+            }
+            "CODE_UNIT_FINISHED" => {
+                if let Some(i) = stack.iter().rposition(|f| f.unit) {
+                    stack.truncate(i);
+                }
+            }
+            "METHOD_ENTRY" | "CONSTRUCTOR_ENTRY" => {
+                let src = parts.get(1).copied().unwrap_or("").to_string();
+                let class_id = parts.get(2).copied().unwrap_or("");
+                let sig = if parts[0] == "METHOD_ENTRY" {
+                    parts.get(3)
+                } else {
+                    parts.get(4)
+                }
+                .copied()
+                .unwrap_or("");
+                let ns = if parts[0] == "CONSTRUCTOR_ENTRY" {
+                    sig.split_once('/')
+                        .map(|(n, _)| n.to_string())
+                        .or_else(|| ns_of_sig(sig))
+                } else {
+                    ns_of_sig(sig)
+                };
+                let hidden = match &ns {
+                    Some(n) => hides(n),
+                    None if class_id.is_empty() => top_hidden,
+                    None => false,
+                };
+                if hidden && parts[0] == "METHOD_ENTRY" {
+                    let path = sig.split('(').next().unwrap_or("");
+                    let segs: Vec<&str> = path.split('.').collect();
+                    if segs.len() >= 3 {
+                        let name = segs[1..].join(".");
+                        if top_hidden {
+                            f.methods.insert(name);
+                        } else {
+                            allowed.insert(name);
+                        }
+                    }
+                }
+                stack.push(Frame {
+                    unit: false,
+                    hidden,
+                    src,
+                });
+            }
+            "METHOD_EXIT" | "CONSTRUCTOR_EXIT" => {
+                let src = parts.get(1).copied().unwrap_or("");
+                if let Some(i) = stack.iter().rposition(|f| !f.unit && f.src == src) {
+                    stack.truncate(i);
+                }
+            }
+            t if t.starts_with("USER_DEBUG") => {
+                let mut text = parts.get(3..).map(|p| p.join("|")).unwrap_or_default();
+                while let Some(next) = lines.peek() {
+                    if next.len() > 12 && next.as_bytes()[2] == b':' && next.contains('|') {
+                        break;
+                    }
+                    text.push('\n');
+                    text.push_str(next);
+                    lines.next();
+                }
+                let first = text.lines().next().unwrap_or("").to_string();
+                if top_hidden {
+                    if first.len() >= 6 {
+                        f.debugs.insert(first);
+                    }
+                } else {
+                    visible_debugs.insert(first);
+                }
+            }
+            "EXCEPTION_THROWN" if top_hidden => {
+                f.exceptions
+                    .insert(line[..bar + 2].to_string() + "EXCEPTION_THROWN");
+            }
+            _ => {}
+        }
+    }
+    for n in &known {
+        if hides(n) {
+            f.namespaces.insert(n.clone());
+        }
+    }
+    f.methods.retain(|m| !allowed.contains(m));
+    f.debugs.retain(|d| !visible_debugs.contains(d));
+    f
+}
+
+fn assert_no_leak(name: &str, full: &[u8], view: &[u8], own: &[&str]) {
+    let full = String::from_utf8_lossy(full);
+    let view = String::from_utf8_lossy(view);
+    let f = collect_forbidden(&full, own);
+    for ns in &f.namespaces {
+        for pre in ["Class.", "Trigger."] {
+            let frame = format!("{pre}{ns}.");
+            assert!(
+                !view.contains(&frame),
+                "{name}: view leaks stack frame {frame}"
+            );
+        }
+    }
+    for m in &f.methods {
+        assert!(
+            !view.contains(m.as_str()),
+            "{name}: view leaks hidden method {m}"
+        );
+    }
+    for d in &f.debugs {
+        assert!(
+            !view.contains(d.as_str()),
+            "{name}: view leaks hidden debug text {d:?}"
+        );
+    }
+    for e in &f.exceptions {
+        assert!(
+            !view.contains(e.as_str()),
+            "{name}: view keeps hidden exception {e}"
+        );
+    }
+}
+
+#[test]
+fn checker_finds_the_seed_internals() {
+    // The checker itself must see what it is supposed to guard.
+    let full = std::fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let f = collect_forbidden(&String::from_utf8_lossy(&full), &[]);
+    assert!(f.methods.contains("ThreadMatcher.findParent"), "{f:?}");
+    assert!(f.methods.contains("SettingsService.current"), "{f:?}");
+    assert!(
+        !f.methods.contains("CaseCreationHandler.handleBeforeInsert"),
+        "global entry is allowed"
+    );
+    assert!(f.debugs.contains("E2CP routing 1 new case(s)"), "{f:?}");
+    assert_eq!(f.exceptions.len(), 1);
+    // And a full view does leak them (so the check has teeth).
+    let r = std::panic::catch_unwind(|| assert_no_leak("full", &full, &full, &[]));
+    assert!(r.is_err());
+}
+
+#[test]
+fn subscriber_view_leaks_nothing_on_any_fixture() {
+    for p in common::fixture_logs() {
+        let full = read_fixture(&p);
+        let view = view_bytes(&full, ViewSpec::Subscriber, &[], Markers::Run);
+        assert_no_leak(&p.display().to_string(), &full, &view, &[]);
+        let every = view_bytes(&full, ViewSpec::Subscriber, &[], Markers::Every);
+        assert_no_leak(&p.display().to_string(), &full, &every, &[]);
+    }
+}
+
+#[test]
+fn subscriber_view_leaks_nothing_on_the_corpus() {
+    let Some(logs) = common::corpus_logs() else {
+        return;
+    };
+    for p in logs {
+        let out = common::run(&["view", "--as", "full", p.to_str().unwrap()]);
+        if !out.status.success() {
+            continue;
+        }
+        let view = view_bytes(&out.stdout, ViewSpec::Subscriber, &[], Markers::Run);
+        assert_no_leak(&p.display().to_string(), &out.stdout, &view, &[]);
+    }
+}
+
+#[test]
+fn views_are_idempotent_on_every_fixture() {
+    for p in common::fixture_logs() {
+        let full = read_fixture(&p);
+        for spec in [
+            ViewSpec::Subscriber,
+            ViewSpec::Vendor(vec!["E2CP".into()]),
+            ViewSpec::Vendor(vec!["acme".into()]),
+        ] {
+            for m in [Markers::Run, Markers::Every] {
+                let once = view_bytes(&full, spec.clone(), &[], m);
+                let twice = view_bytes(&once, spec.clone(), &[], m);
+                assert_eq!(
+                    String::from_utf8_lossy(&once),
+                    String::from_utf8_lossy(&twice),
+                    "{} --as {spec} --markers {m:?} is not idempotent",
+                    p.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn full_view_is_byte_exact() {
+    for p in common::fixture_logs() {
+        let out = common::run(&["view", "--as", "full", p.to_str().unwrap()]);
+        let raw = std::fs::read(&p).unwrap();
+        if raw.starts_with(&[0xff, 0xfe]) || raw.starts_with(&[0xfe, 0xff]) {
+            continue; // UTF-16 is transcoded
+        }
+        assert_eq!(out.stdout, raw, "{}", p.display());
+    }
+}
+
+#[test]
+fn seed_handled_subscriber_view_shows_no_error() {
+    let out = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        common::fixture("e2cp-handled.log").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = String::from_utf8(out.stdout).unwrap();
+    assert!(!v.contains("EXCEPTION_THROWN"));
+    assert!(!v.contains("FATAL_ERROR"));
+    assert!(!v.contains("Non-selective"));
+    assert!(!v.contains("E2CP routing"));
+    // The global entry point and the package's SOQL stay, with their real line numbers.
+    assert!(v.contains(
+        "|METHOD_ENTRY|[3]|01p5g00000E2cPa|E2CP.CaseCreationHandler.handleBeforeInsert(List<Case>)"
+    ));
+    assert!(
+        v.contains("|SOQL_EXECUTE_BEGIN|[88]|Aggregations:0|SELECT Id, ParentId FROM EmailMessage")
+    );
+    // Runs are collapsed: one marker per run, with the timestamp of the run's first line.
+    assert_eq!(v.matches("|ENTERING_MANAGED_PKG|E2CP").count(), 4);
+    assert!(v.contains("10:15:42.8 (8843872)|ENTERING_MANAGED_PKG|E2CP\n"));
+    // Profiling locations of package code read (E2CP).
+    assert!(v.contains("(E2CP): public static Id findParent(Case): executed 1 time in 39 ms"));
+    assert!(v.contains("USER_DEBUG|[5]|DEBUG|CaseTrigger done"));
+}
+
+#[test]
+fn every_marker_view_matches_the_hand_written_subscriber_log() {
+    let out = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        "--markers",
+        "every",
+        common::fixture("e2cp-handled.log").to_str().unwrap(),
+    ]);
+    let expected = std::fs::read_to_string(common::fixture("e2cp-subscriber.log")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+}
+
+#[test]
+fn subscriber_log_passes_through_unchanged() {
+    let p = common::fixture("e2cp-subscriber.log");
+    let raw = std::fs::read(&p).unwrap();
+    let every = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        "--markers",
+        "every",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(every.stdout, raw);
+    // With run collapsing only marker lines disappear.
+    let run = common::run(&["view", "--as", "subscriber", p.to_str().unwrap()]);
+    let kept: Vec<&str> = std::str::from_utf8(&raw).unwrap().lines().collect();
+    let got: Vec<&str> = std::str::from_utf8(&run.stdout).unwrap().lines().collect();
+    let strip = |v: &[&str]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut prev_marker = false;
+        for l in v {
+            let m = l.ends_with("|ENTERING_MANAGED_PKG|E2CP");
+            if !(m && prev_marker) {
+                out.push(if m { "MARKER".into() } else { l.to_string() });
+            }
+            prev_marker = m;
+        }
+        out
+    };
+    assert_eq!(strip(&kept), strip(&got));
+    assert!(got.len() < kept.len());
+}
+
+#[test]
+fn seed_fatal_shows_message_not_origin() {
+    let out = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        common::fixture("e2cp-fatal.log").to_str().unwrap(),
+    ]);
+    let v = String::from_utf8(out.stdout).unwrap();
+    assert!(v.contains("FATAL_ERROR|System.QueryException: Non-selective query"));
+    assert!(!v.contains("Class.E2CP"));
+    assert!(!v.contains("ThreadMatcher"));
+    // Hidden frames become one (E2CP) line; the subscriber's trigger frame stays.
+    assert!(v.contains("\n\n(E2CP)\nTrigger.CaseTrigger: line 3, column 1\n"));
+    // The exception inside the package (line 119 of the full log) is gone.
+    assert!(!v.contains("(50885393)|EXCEPTION_THROWN"));
+    // The subscriber's own DmlException stays, with the package frames masked.
+    assert!(v.contains("|EXCEPTION_THROWN|[12]|System.DmlException: Insert failed."));
+}
+
+#[test]
+fn vendor_view_of_the_package_shows_everything() {
+    let p = common::fixture("e2cp-handled.log");
+    let out = common::run(&["view", "--as", "vendor:E2CP", p.to_str().unwrap()]);
+    assert_eq!(out.stdout, std::fs::read(&p).unwrap());
+    // --own works the same way for the subscriber's own namespaces.
+    let own = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        "--own",
+        "E2CP",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(own.stdout, std::fs::read(&p).unwrap());
+}
+
+#[test]
+fn vendor_view_hides_other_packages() {
+    let p = common::fixture("trap-namespaces.log");
+    let out = common::run(&[
+        "view",
+        "--as",
+        "vendor:acme",
+        "--markers",
+        "every",
+        p.to_str().unwrap(),
+    ]);
+    let v = String::from_utf8(out.stdout).unwrap();
+    // acme's constructor (line 11) stays; java__util is platform-internal and left as is.
+    assert!(v.contains(
+        "CONSTRUCTOR_ENTRY|[12]|01p5g00000AcMe1|<init>(Integer)|acme/InvoiceService$Line"
+    ));
+    assert!(v.contains("ENTERING_MANAGED_PKG|java__util"));
+    assert!(v.contains("SYSTEM_CONSTRUCTOR_ENTRY|[4]|<init>()"));
+    let sub = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        "--markers",
+        "every",
+        p.to_str().unwrap(),
+    ]);
+    let s = String::from_utf8(sub.stdout).unwrap();
+    assert!(!s.contains("CONSTRUCTOR_ENTRY|[12]"));
+    assert!(s.contains("17:08:33.2 (2432611)|ENTERING_MANAGED_PKG|acme\n"));
+    // The package's trigger unit (line 21) is dropped.
+    assert!(!s.contains("__sfdc_trigger/acme/InvoiceTrigger"));
+}
+
+#[test]
+fn line_endings_are_preserved() {
+    let log = b"61.0 APEX_CODE,FINEST\r\n12:00:00.1 (100)|EXECUTION_STARTED\r\n12:00:00.1 (150)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex\r\n12:00:00.1 (200)|ENTERING_MANAGED_PKG|acme\r\n12:00:00.1 (300)|METHOD_ENTRY|[1]|01p000000000001|acme.Svc.run()\r\n12:00:00.1 (400)|STATEMENT_EXECUTE|[5]\r\n12:00:00.1 (500)|METHOD_EXIT|[1]|01p000000000001|acme.Svc.run()\r\n12:00:00.1 (600)|CODE_UNIT_FINISHED|execute_anonymous_apex\r\n12:00:00.1 (700)|EXECUTION_FINISHED";
+    let v = view_bytes(log, ViewSpec::Subscriber, &[], Markers::Every);
+    let s = String::from_utf8(v).unwrap();
+    assert!(
+        s.contains("12:00:00.1 (400)|ENTERING_MANAGED_PKG|acme\r\n"),
+        "{s}"
+    );
+    assert!(s.ends_with("|EXECUTION_FINISHED"));
+}
+
+#[test]
+fn bad_view_is_a_usage_error() {
+    let f = common::fixture("e2cp-handled.log");
+    for bad in ["customer", "vendor:", "vendor:E2-CP", "vendor:1x"] {
+        let out = common::run(&["view", "--as", bad, f.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("subscriber") && err.contains("vendor:NS") && err.contains("full"),
+            "{bad}: {err}"
+        );
+    }
+    let out = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        "--own",
+        "no-pe",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = common::run(&["view", "--redact", "emails", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pii,ids"));
+}
+
+#[test]
+fn missing_file_and_stdin() {
+    let out = common::run(&["view", "--as", "subscriber", "/nonexistent/x.log"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.log"));
+    let raw = std::fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let a = common::run_stdin(&["view", "--as", "subscriber", "-"], &raw);
+    let b = common::run(&[
+        "view",
+        "--as",
+        "subscriber",
+        common::fixture("e2cp-handled.log").to_str().unwrap(),
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+// ---------------------------------------------------------------- generated logs
+
+#[derive(Clone, Debug)]
+enum Node {
+    Call {
+        ns: usize,
+        class: u8,
+        children: Vec<Node>,
+    },
+    Debug,
+    Stmt,
+    Soql,
+    Caught,
+}
+
+const NS: [&str; 4] = ["", "acme", "zed", "mine"];
+
+fn node() -> impl Strategy<Value = Node> {
+    let leaf = prop_oneof![
+        Just(Node::Debug),
+        Just(Node::Stmt),
+        Just(Node::Soql),
+        Just(Node::Caught)
+    ];
+    leaf.prop_recursive(5, 40, 5, |inner| {
+        (0usize..4, 0u8..4, prop::collection::vec(inner, 0..5)).prop_map(|(ns, class, children)| {
+            Node::Call {
+                ns,
+                class,
+                children,
+            }
+        })
+    })
+}
+
+struct Gen {
+    out: String,
+    nanos: u64,
+    src: u32,
+    ids: u32,
+}
+
+impl Gen {
+    fn line(&mut self, rest: &str) {
+        self.nanos += 1000;
+        self.out
+            .push_str(&format!("12:00:00.1 ({})|{rest}\n", self.nanos));
+    }
+
+    fn emit(&mut self, n: &Node, cur_ns: usize) {
+        match n {
+            Node::Call {
+                ns,
+                class,
+                children,
+            } => {
+                self.src += 1;
+                let src = self.src;
+                let sig = if *ns == 0 {
+                    format!("Local{class}.run{src}()")
+                } else {
+                    format!("{}.Cls{class}.run{src}()", NS[*ns])
+                };
+                if *ns != 0 && *ns != cur_ns {
+                    self.line(&format!("ENTERING_MANAGED_PKG|{}", NS[*ns]));
+                }
+                self.line(&format!("METHOD_ENTRY|[{src}]|01p000000000{src:03}|{sig}"));
+                for c in children {
+                    self.emit(c, *ns);
+                }
+                self.line(&format!("METHOD_EXIT|[{src}]|01p000000000{src:03}|{sig}"));
+            }
+            Node::Debug => {
+                self.ids += 1;
+                let id = self.ids;
+                self.line(&format!(
+                    "USER_DEBUG|[7]|DEBUG|note-{}-{id}-text",
+                    NS[cur_ns].len() + cur_ns
+                ));
+            }
+            Node::Stmt => self.line("STATEMENT_EXECUTE|[9]"),
+            Node::Soql => {
+                self.line("SOQL_EXECUTE_BEGIN|[11]|Aggregations:0|SELECT Id FROM Account");
+                self.line("SOQL_EXECUTE_END|[11]|Rows:1");
+            }
+            Node::Caught => {
+                self.ids += 1;
+                let id = self.ids;
+                self.line(&format!(
+                    "EXCEPTION_THROWN|[13]|System.NullPointerException: oops {id}"
+                ));
+                self.line("STATEMENT_EXECUTE|[14]");
+            }
+        }
+    }
+}
+
+fn generate(roots: &[Node]) -> String {
+    let mut g = Gen {
+        out: "61.0 APEX_CODE,FINEST\n".into(),
+        nanos: 0,
+        src: 0,
+        ids: 0,
+    };
+    g.line("EXECUTION_STARTED");
+    g.line("CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex");
+    for r in roots {
+        g.emit(r, 0);
+    }
+    g.line("CODE_UNIT_FINISHED|execute_anonymous_apex");
+    g.line("EXECUTION_FINISHED");
+    for ns in ["(default)", "acme", "zed", "mine"] {
+        g.line(&format!(
+            "LIMIT_USAGE_FOR_NS|{ns}|\n  Number of SOQL queries: 1 out of 100\n"
+        ));
+    }
+    g.out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    #[test]
+    fn generated_logs_do_not_leak_and_views_are_idempotent(roots in prop::collection::vec(node(), 1..4)) {
+        let log = generate(&roots);
+        for (spec, own) in [(ViewSpec::Subscriber, vec!["mine"]), (ViewSpec::Subscriber, vec![]), (ViewSpec::Vendor(vec!["zed".into()]), vec![])] {
+            for m in [Markers::Run, Markers::Every] {
+                let once = view_bytes(log.as_bytes(), spec.clone(), &own, m);
+                let own_for_check: Vec<&str> = own.iter().copied().chain(spec.named_namespaces().iter().map(|s| s.as_str())).collect();
+                assert_no_leak("generated", log.as_bytes(), &once, &own_for_check);
+                let twice = view_bytes(&once, spec.clone(), &own, m);
+                prop_assert_eq!(String::from_utf8_lossy(&once), String::from_utf8_lossy(&twice));
+                // Visible debug lines (of the default namespace) all survive.
+                let v = String::from_utf8_lossy(&once);
+                for l in log.lines().filter(|l| l.contains("|USER_DEBUG|[7]|DEBUG|note-0-")) {
+                    let text = l.rsplit('|').next().unwrap();
+                    let inside_hidden = !v.contains(text);
+                    // A default-namespace debug inside hidden code is a callback: it stays too.
+                    prop_assert!(!inside_hidden, "visible debug {} dropped", text);
+                }
+            }
+        }
+    }
+}
