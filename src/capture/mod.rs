@@ -22,6 +22,7 @@ use crate::framing::{Record, RecordKind};
 use crate::input::{Input, InputError};
 use crate::stream::{self, Item, RunError};
 use crate::track::{Located, Tracker};
+use crate::view::{Decision, Redactor, ViewOptions, ViewWriter};
 use name::{NameParts, Template};
 use serde::Serialize;
 use sink::{LogWriter, Parts};
@@ -54,13 +55,15 @@ pub trait Step {
     /// A new log starts.
     fn begin_log(&mut self) {}
 
-    /// Write what this record becomes (possibly nothing).
+    /// Write what this record becomes (possibly nothing). Returns true when the record is
+    /// shown as itself (not hidden or replaced by a marker): only such records feed the
+    /// user, entry point and findings of the index, so nothing hidden leaks through them.
     fn record<W: Write>(
         &mut self,
         item: &Item<'_>,
         tracker: &Tracker,
         out: &mut W,
-    ) -> io::Result<()>;
+    ) -> io::Result<bool>;
 
     /// The log ends: write anything held back.
     fn end_log<W: Write>(&mut self, _tracker: &Tracker, _out: &mut W) -> io::Result<()> {
@@ -69,7 +72,7 @@ pub trait Step {
 
     /// Metadata text that is stored outside the log (file name, index): the user name and
     /// the entry point. A redacting step returns it redacted.
-    fn meta_text<'a>(&self, text: &'a [u8]) -> Cow<'a, [u8]> {
+    fn meta_text<'a>(&mut self, text: &'a [u8]) -> Cow<'a, [u8]> {
         Cow::Borrowed(text)
     }
 }
@@ -88,8 +91,75 @@ impl Step for FullStep {
     }
 
     #[inline]
-    fn record<W: Write>(&mut self, item: &Item<'_>, _t: &Tracker, out: &mut W) -> io::Result<()> {
-        out.write_all(item.record.raw)
+    fn record<W: Write>(&mut self, item: &Item<'_>, _t: &Tracker, out: &mut W) -> io::Result<bool> {
+        out.write_all(item.record.raw)?;
+        Ok(true)
+    }
+}
+
+/// A view (`--as subscriber|vendor:NS|full`) with optional redaction (`--redact`), through
+/// [`ViewWriter`]: hidden package internals and masked values never reach the file. The
+/// writer (and so the redactor's placeholder numbering) starts afresh with every log.
+#[derive(Debug)]
+pub struct ViewStep {
+    opts: ViewOptions,
+    label: String,
+    writer: ViewWriter,
+}
+
+impl ViewStep {
+    /// A step for these view options; `label` is the `--as` value for the index.
+    pub fn new(opts: ViewOptions, label: String) -> Self {
+        let writer = ViewWriter::new(&opts);
+        ViewStep {
+            opts,
+            label,
+            writer,
+        }
+    }
+}
+
+impl Step for ViewStep {
+    fn view_label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn redaction_label(&self) -> Vec<String> {
+        match self.opts.redact {
+            None => Vec::new(),
+            Some(r) if r.ids => vec!["pii".to_string(), "ids".to_string()],
+            Some(_) => vec!["pii".to_string()],
+        }
+    }
+
+    fn begin_log(&mut self) {
+        self.writer = ViewWriter::new(&self.opts);
+    }
+
+    #[inline]
+    fn record<W: Write>(
+        &mut self,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<bool> {
+        let d = self.writer.write_item(item, tracker, out)?;
+        Ok(d == Decision::Keep)
+    }
+
+    fn meta_text<'a>(&mut self, text: &'a [u8]) -> Cow<'a, [u8]> {
+        match self.opts.redact {
+            None => Cow::Borrowed(text),
+            Some(spec) => {
+                let mut r = Redactor::new(spec);
+                let mut out = Vec::with_capacity(text.len());
+                if r.redact(text, &mut out) {
+                    Cow::Owned(out)
+                } else {
+                    Cow::Borrowed(text)
+                }
+            }
+        }
     }
 }
 
@@ -179,8 +249,10 @@ impl Meta {
         self.saw_finished = false;
     }
 
+    /// `shown`: the view shows this event as itself (user and entry point are taken only
+    /// from such events).
     #[inline]
-    fn on_event(&mut self, ev: &Event<'_>) {
+    fn on_event(&mut self, ev: &Event<'_>, shown: bool) {
         if self.first_wall.is_none() {
             self.first_wall = Some(ev.head.wall_ms);
         }
@@ -191,11 +263,11 @@ impl Meta {
             self.last_nanos = Some(n);
         }
         match ev.etype() {
-            EventType::UserInfo if !self.has_user => {
+            EventType::UserInfo if shown && !self.has_user => {
                 self.has_user = true;
                 self.user.extend_from_slice(ev.field(2).unwrap_or(b""));
             }
-            EventType::CodeUnitStarted if !self.has_entry => {
+            EventType::CodeUnitStarted if shown && !self.has_entry => {
                 self.has_entry = true;
                 let mut f = ev.fields();
                 let _ext = f.next();
@@ -310,7 +382,7 @@ impl<S: Step> Capturer<'_, S> {
     }
 
     #[inline]
-    fn write_item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<()> {
+    fn write_item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<bool> {
         let cur = self.cur.as_mut().expect("a log is open");
         self.step
             .record(item, tracker, &mut cur.w)
@@ -333,8 +405,8 @@ impl<S: Step> Capturer<'_, S> {
                 line,
                 head: None,
             };
-            res = self.write_item(&synthetic(rec, self.log_no), tracker);
-            if res.is_err() {
+            if let Err(e) = self.write_item(&synthetic(rec, self.log_no), tracker) {
+                res = Err(e);
                 break;
             }
         }
@@ -360,7 +432,7 @@ impl<S: Step> Capturer<'_, S> {
                 if self.pend.len() + rec.raw.len() > PENDING_CAP {
                     if self.cur.is_some() {
                         self.flush_pending(tracker)?;
-                        return self.write_item(item, tracker);
+                        return self.write_item(item, tracker).map(|_| ());
                     }
                     self.drop_pending();
                 }
@@ -386,7 +458,7 @@ impl<S: Step> Capturer<'_, S> {
                 let v = line.split(|&c| c == b' ').next().unwrap_or(b"");
                 let v = v.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(v);
                 self.meta.api_version.push_str(&String::from_utf8_lossy(v));
-                self.write_item(item, tracker)
+                self.write_item(item, tracker).map(|_| ())
             }
             RecordKind::Event | RecordKind::Skipped | RecordKind::MaxSize => {
                 if self.cur.is_none() {
@@ -395,14 +467,17 @@ impl<S: Step> Capturer<'_, S> {
                     self.open_log(tracker)?;
                 }
                 self.flush_pending(tracker)?;
+                let shown = self.write_item(item, tracker)?;
                 match &item.event {
                     Some(ev) => {
-                        self.meta.on_event(ev);
-                        self.findings.count_findings_stub_until_rules_merged(ev);
+                        self.meta.on_event(ev, shown);
+                        if shown {
+                            self.findings.count_findings_stub_until_rules_merged(ev);
+                        }
                     }
                     None => self.meta.truncated = true,
                 }
-                self.write_item(item, tracker)
+                Ok(())
             }
         }
     }

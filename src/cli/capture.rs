@@ -1,11 +1,10 @@
 //! `dbglog capture [INPUT|-] --dir DIR`: split a live stream of logs into one file per log.
 
 use crate::capture::name::Template;
-use crate::capture::{self, Captured, FullStep, Options};
+use crate::capture::{self, Captured, FullStep, Options, ViewStep};
 use crate::cli::exit;
 use crate::output;
-use crate::track::Tracker;
-use crate::view::ViewSpec;
+use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -40,9 +39,10 @@ pub struct Args {
     /// What each file holds: subscriber, vendor:NS[,NS...] or full.
     #[arg(long = "as", value_name = "VIEW", default_value = "full")]
     pub view: ViewSpec,
-    /// Redact these classes of data before anything is written: pii, ids (comma-separated).
-    #[arg(long, value_name = "pii[,ids]", value_delimiter = ',', value_enum)]
-    pub redact: Vec<Redact>,
+    /// Mask personal data and secrets before anything is written: `pii` (e-mails, tokens,
+    /// session ids, Authorization values) or `pii,ids` (also record ids).
+    #[arg(long, value_name = "pii[,ids]")]
+    pub redact: Option<RedactSpec>,
     /// Compress each file with gzip (fast level); files end in .log.gz instead of .log.
     #[arg(long)]
     pub gzip: bool,
@@ -50,15 +50,6 @@ pub struct Args {
     /// Default: '{time}_{user}_{entry}'. Placeholders are listed below.
     #[arg(long, value_name = "TEMPLATE")]
     pub name: Option<String>,
-}
-
-/// `--redact` classes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Redact {
-    /// E-mail addresses, tokens, session ids and other personal or secret data.
-    Pii,
-    /// Salesforce record ids.
-    Ids,
 }
 
 /// Run `dbglog capture`.
@@ -73,13 +64,6 @@ pub fn run(args: Args) -> u8 {
         },
         None => Template::default(),
     };
-    if args.view != ViewSpec::Full || !args.redact.is_empty() {
-        output::error_line(&format!(
-            "capture: --as {} / --redact: not available yet (the view and redaction module is not merged); use --as full without --redact",
-            args.view
-        ));
-        return exit::ERROR;
-    }
     let mut input = match crate::input::open(&args.input) {
         Ok(i) => i,
         Err(e) => {
@@ -95,8 +79,12 @@ pub fn run(args: Args) -> u8 {
         gzip: args.gzip,
         template,
     };
-    let mut tracker = Tracker::new().with_namespaces(args.view.named_namespaces());
-    let mut step = FullStep;
+    let view_opts = ViewOptions {
+        visibility: Visibility::new(&args.view, &[]),
+        markers: Markers::default(),
+        redact: args.redact,
+    };
+    let mut tracker = view::tracker_for(&input, &view_opts);
     let mut out = output::stdout();
     let mut stdout_ok = true;
     let mut on_done = |c: &Captured| {
@@ -108,7 +96,13 @@ pub fn run(args: Args) -> u8 {
             }
         }
     };
-    match capture::capture(&mut input, &mut tracker, &mut step, &opts, &mut on_done) {
+    let res = if args.view == ViewSpec::Full && args.redact.is_none() {
+        capture::capture(&mut input, &mut tracker, &mut FullStep, &opts, &mut on_done)
+    } else {
+        let mut step = ViewStep::new(view_opts, args.view.to_string());
+        capture::capture(&mut input, &mut tracker, &mut step, &opts, &mut on_done)
+    };
+    match res {
         Ok(summary) => {
             if let Some(e) = summary.read_error {
                 output::error_line(&format!(
