@@ -476,3 +476,54 @@ fn bad_view_or_redaction_is_a_usage_error() {
         assert!(err.contains("valid forms"), "{err}");
     }
 }
+
+fn capture_file(dir: &Path, fixture: &str, extra: &[&str]) -> serde_json::Value {
+    let path = common::fixture(fixture);
+    let mut args = vec![
+        "capture",
+        path.to_str().unwrap(),
+        "--dir",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = common::run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    index(dir).pop().unwrap()
+}
+
+#[test]
+fn findings_count_catalogue_matches_per_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    // errors-catalogue.expected.tsv lists one row per (event, rule): the counts must agree.
+    let rec = capture_file(&dir, "errors-catalogue.log", &[]);
+    let tsv = fs::read_to_string(common::fixture("errors-catalogue.expected.tsv")).unwrap();
+    let mut want = serde_json::Map::new();
+    for line in tsv.lines().skip(1) {
+        let id = line.split('\t').next().unwrap();
+        let n = want.get(id).and_then(|v| v.as_u64()).unwrap_or(0);
+        want.insert(id.to_string(), (n + 1).into());
+    }
+    assert_eq!(rec["findings"], serde_json::Value::Object(want));
+    assert_eq!(rec["findings"]["LIMIT_SOQL"], 6);
+
+    // The package's caught non-selective query counts in the full view only: the subscriber
+    // view hides it, and so does its index record.
+    let full = capture_file(&dir, "e2cp-handled.log", &[]);
+    assert_eq!(
+        full["findings"],
+        serde_json::json!({"QUERY_NON_SELECTIVE": 1})
+    );
+    let sub = capture_file(&dir, "e2cp-handled.log", &["--as", "subscriber"]);
+    assert_eq!(sub["findings"], serde_json::json!({}));
+
+    // Truncation markers count as MARKER events.
+    let cut = capture_file(&dir, "trap-maxsize.log", &[]);
+    assert_eq!(cut["findings"]["LOG_MAX_SIZE"], 1);
+    assert_eq!(cut["findings"]["LIMIT_CPU"], 2);
+}

@@ -20,6 +20,7 @@ pub mod sink;
 use crate::event::{Event, EventType};
 use crate::framing::{Record, RecordKind};
 use crate::input::{Input, InputError};
+use crate::rules::{Catalogue, MARKER_EVENT};
 use crate::stream::{self, Item, RunError};
 use crate::track::{Located, Tracker};
 use crate::view::{Decision, Redactor, ViewOptions, ViewWriter};
@@ -281,24 +282,87 @@ impl Meta {
     }
 }
 
-/// Rule findings of one log, counted per rule id.
-///
-/// Stub until the shared rules catalogue (branch `rules`) is merged: the
-/// [`count_findings_stub_until_rules_merged`](Findings::count_findings_stub_until_rules_merged)
-/// hook counts nothing, so every index record has `"findings": {}`.
-#[derive(Default)]
+/// Rule findings of one log, counted per rule id, from the shared catalogue
+/// ([`Catalogue::builtin`]). The cheap path: an event is handed to
+/// [`Catalogue::match_event`] only when a catalogue literal occurs in its body, or its type
+/// is one that rules select by name (decided once per type and cached).
 struct Findings {
-    counts: BTreeMap<String, u64>,
+    cat: &'static Catalogue,
+    counts: Vec<u64>,
+    /// Per event type: 0 not decided yet, 1 type-selected, 2 not.
+    by_type: Vec<u8>,
+}
+
+impl Default for Findings {
+    fn default() -> Self {
+        let cat = Catalogue::builtin();
+        Findings {
+            cat,
+            counts: vec![0; cat.rules().len()],
+            by_type: Vec::new(),
+        }
+    }
 }
 
 impl Findings {
     fn reset(&mut self) {
-        self.counts.clear();
+        self.counts.fill(0);
     }
 
-    /// Count the catalogue rules `ev` matches. Stub: the catalogue is not merged yet.
     #[inline]
-    fn count_findings_stub_until_rules_merged(&mut self, _ev: &Event<'_>) {}
+    fn type_selected(&mut self, ev: &Event<'_>) -> bool {
+        let t = ev.etype();
+        if t == EventType::Unknown {
+            return self.cat.literal_searcher().is_match(ev.type_name());
+        }
+        let i = t as usize;
+        if self.by_type.len() <= i {
+            self.by_type.resize(i + 1, 0);
+        }
+        if self.by_type[i] == 0 {
+            let name = ev.type_name();
+            let sel =
+                self.cat.rules().iter().any(|r| {
+                    r.is_event_type_rule() && r.literals.iter().any(|l| l.as_bytes() == name)
+                });
+            self.by_type[i] = if sel { 1 } else { 2 };
+        }
+        self.by_type[i] == 1
+    }
+
+    /// Count the rules one event matches.
+    #[inline]
+    fn count_event(&mut self, ev: &Event<'_>) {
+        let body = ev.body();
+        if !self.type_selected(ev) && !self.cat.literal_searcher().is_match(body) {
+            return;
+        }
+        let name = String::from_utf8_lossy(ev.type_name());
+        self.count(&name, body);
+    }
+
+    /// Count the rules a truncation marker line matches.
+    fn count_marker(&mut self, raw: &[u8]) {
+        self.count(MARKER_EVENT, trim_eol(raw));
+    }
+
+    fn count(&mut self, event_type: &str, text: &[u8]) {
+        let mut out = Vec::new();
+        self.cat.match_event(event_type, text, &mut out);
+        for m in &out {
+            self.counts[m.rule] += 1;
+        }
+    }
+
+    /// Non-zero counts by rule id.
+    fn by_id(&self) -> BTreeMap<&str, u64> {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(i, &n)| (self.cat.rules()[i].id.as_str(), n))
+            .collect()
+    }
 }
 
 struct Current {
@@ -472,10 +536,13 @@ impl<S: Step> Capturer<'_, S> {
                     Some(ev) => {
                         self.meta.on_event(ev, shown);
                         if shown {
-                            self.findings.count_findings_stub_until_rules_merged(ev);
+                            self.findings.count_event(ev);
                         }
                     }
-                    None => self.meta.truncated = true,
+                    None => {
+                        self.meta.truncated = true;
+                        self.findings.count_marker(rec.raw);
+                    }
                 }
                 Ok(())
             }
@@ -530,6 +597,7 @@ impl<S: Step> Capturer<'_, S> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let findings = self.findings.by_id();
         let rec = IndexRecord {
             file: &file_name,
             bytes,
@@ -542,7 +610,7 @@ impl<S: Step> Capturer<'_, S> {
             redaction: &self.redaction,
             truncated: self.meta.truncated,
             partial,
-            findings: &self.findings.counts,
+            findings: &findings,
         };
         let mut line = serde_json::to_vec(&rec).map_err(io::Error::other)?;
         line.push(b'\n');
@@ -637,7 +705,7 @@ struct IndexRecord<'a> {
     redaction: &'a [String],
     truncated: bool,
     partial: bool,
-    findings: &'a BTreeMap<String, u64>,
+    findings: &'a BTreeMap<&'a str, u64>,
 }
 
 /// True when the open log looks cut off: a real (non-package-marker) frame is still open,
