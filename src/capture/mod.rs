@@ -283,15 +283,20 @@ impl Meta {
 }
 
 /// Rule findings of one log, counted per rule id, from the shared catalogue
-/// ([`Catalogue::builtin`]). The cheap path: an event is handed to
-/// [`Catalogue::match_event`] only when a catalogue literal occurs in its body, or its type
-/// is one that rules select by name (decided once per type and cached).
+/// ([`Catalogue::builtin`]). The cheap path, decided once per event type and cached: types
+/// no rule applies to are skipped outright; types that rules select by name go straight to
+/// [`Catalogue::match_event`]; for the others the literal prefilter runs over the body first.
 struct Findings {
     cat: &'static Catalogue,
     counts: Vec<u64>,
-    /// Per event type: 0 not decided yet, 1 type-selected, 2 not.
+    /// Per event type: `UNDECIDED`, `BY_TYPE`, `BY_TEXT` or `NONE`.
     by_type: Vec<u8>,
 }
+
+const UNDECIDED: u8 = 0;
+const BY_TYPE: u8 = 1;
+const BY_TEXT: u8 = 2;
+const NONE: u8 = 3;
 
 impl Default for Findings {
     fn default() -> Self {
@@ -309,36 +314,45 @@ impl Findings {
         self.counts.fill(0);
     }
 
-    #[inline]
-    fn type_selected(&mut self, ev: &Event<'_>) -> bool {
-        let t = ev.etype();
-        if t == EventType::Unknown {
-            return self.cat.literal_searcher().is_match(ev.type_name());
+    fn classify(&self, name: &str) -> u8 {
+        let rules = self.cat.rules();
+        if rules.iter().any(|r| {
+            r.applies_to(name) && r.is_event_type_rule() && r.literals.iter().any(|l| l == name)
+        }) {
+            BY_TYPE
+        } else if rules.iter().any(|r| r.applies_to(name)) {
+            BY_TEXT
+        } else {
+            NONE
         }
-        let i = t as usize;
-        if self.by_type.len() <= i {
-            self.by_type.resize(i + 1, 0);
-        }
-        if self.by_type[i] == 0 {
-            let name = ev.type_name();
-            let sel =
-                self.cat.rules().iter().any(|r| {
-                    r.is_event_type_rule() && r.literals.iter().any(|l| l.as_bytes() == name)
-                });
-            self.by_type[i] = if sel { 1 } else { 2 };
-        }
-        self.by_type[i] == 1
     }
 
     /// Count the rules one event matches.
     #[inline]
     fn count_event(&mut self, ev: &Event<'_>) {
+        let t = ev.etype();
+        let class = if t == EventType::Unknown {
+            self.classify(&String::from_utf8_lossy(ev.type_name()))
+        } else {
+            let i = t as usize;
+            if self.by_type.len() <= i {
+                self.by_type.resize(i + 1, UNDECIDED);
+            }
+            if self.by_type[i] == UNDECIDED {
+                self.by_type[i] = self.classify(&String::from_utf8_lossy(ev.type_name()));
+            }
+            self.by_type[i]
+        };
         let body = ev.body();
-        if !self.type_selected(ev) && !self.cat.literal_searcher().is_match(body) {
-            return;
+        let go = match class {
+            BY_TYPE => true,
+            BY_TEXT => self.cat.literal_searcher().is_match(body),
+            _ => false,
+        };
+        if go {
+            let name = String::from_utf8_lossy(ev.type_name());
+            self.count(&name, body);
         }
-        let name = String::from_utf8_lossy(ev.type_name());
-        self.count(&name, body);
     }
 
     /// Count the rules a truncation marker line matches.
