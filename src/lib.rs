@@ -24,6 +24,7 @@
 
 pub mod analyze;
 pub mod bytes;
+pub mod capture;
 pub mod cli;
 pub mod event;
 pub mod framing;

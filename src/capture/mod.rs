@@ -1,0 +1,830 @@
+//! Capture: split a live stream of logs into one file per log, with an index.
+//!
+//! A stream (typically `sf apex tail log` piped in) holds logs one after another. Each log
+//! starts at a header line; CLI banner lines (`Executed successfully.`) may sit between logs.
+//! [`capture`] reads the stream once, in bounded chunks, and writes every record of the
+//! current log to a temporary file `DIR/.capture-<pid>-<n>.tmp` as it arrives, through a
+//! pluggable [`Step`] that decides which bytes reach the disk (the whole log with
+//! [`FullStep`], or a view / redaction). When the next header arrives or the stream ends,
+//! the file gets its final name (made from the log's first event time, user and entry point,
+//! or a [`name::Template`]), is renamed into place without ever overwriting an existing file,
+//! and one JSON line describing it is appended to `DIR/index.ndjson`.
+//!
+//! Text lines between logs (banners) are dropped; text inside a log (the `Execute
+//! Anonymous:` preamble, text after a truncation marker) is kept. A UTF-8 byte order mark at
+//! the very start of the stream goes to the first log.
+
+pub mod name;
+pub mod sink;
+
+use crate::event::{Event, EventType};
+use crate::framing::{Record, RecordKind};
+use crate::input::{Input, InputError};
+use crate::rules::{Catalogue, MARKER_EVENT};
+use crate::stream::{self, Item, RunError};
+use crate::track::{Located, Tracker};
+use crate::view::{Decision, Redactor, ViewOptions, ViewWriter};
+use name::{NameParts, Template};
+use serde::Serialize;
+use sink::{LogWriter, Parts};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Name of the index file inside the capture folder.
+pub const INDEX: &str = "index.ndjson";
+
+/// Text held back between logs is capped: past this many bytes it cannot be a banner, so
+/// it is written to the open log (or, with no log open, dropped).
+const PENDING_CAP: usize = 1 << 20;
+
+/// The per-log transformation: decides which bytes of each record reach the disk.
+///
+/// [`capture`] calls [`begin_log`](Step::begin_log) when a log starts, then
+/// [`record`](Step::record) for each of its records in order (header, preamble text, events,
+/// markers), then [`end_log`](Step::end_log). `out` is the log's file (uncompressed side).
+pub trait Step {
+    /// The index's `view` value (`full`, `subscriber`, `vendor:NS`).
+    fn view_label(&self) -> String;
+
+    /// The index's `redaction` value: the redaction classes applied (empty for none).
+    fn redaction_label(&self) -> Vec<String>;
+
+    /// A new log starts.
+    fn begin_log(&mut self) {}
+
+    /// Write what this record becomes (possibly nothing). Returns true when the record is
+    /// shown as itself (not hidden or replaced by a marker): only such records feed the
+    /// user, entry point and findings of the index, so nothing hidden leaks through them.
+    fn record<W: Write>(
+        &mut self,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<bool>;
+
+    /// The log ends: write anything held back.
+    fn end_log<W: Write>(&mut self, _tracker: &Tracker, _out: &mut W) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Metadata text that is stored outside the log (file name, index): the user name and
+    /// the entry point. A redacting step returns it redacted.
+    fn meta_text<'a>(&mut self, text: &'a [u8]) -> Cow<'a, [u8]> {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The identity step: every byte of every record, unchanged (`--as full`, no redaction).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FullStep;
+
+impl Step for FullStep {
+    fn view_label(&self) -> String {
+        "full".to_string()
+    }
+
+    fn redaction_label(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    #[inline]
+    fn record<W: Write>(&mut self, item: &Item<'_>, _t: &Tracker, out: &mut W) -> io::Result<bool> {
+        out.write_all(item.record.raw)?;
+        Ok(true)
+    }
+}
+
+/// A view (`--as subscriber|vendor:NS|full`) with optional redaction (`--redact`), through
+/// [`ViewWriter`]: hidden package internals and masked values never reach the file. The
+/// writer (and so the redactor's placeholder numbering) starts afresh with every log.
+#[derive(Debug)]
+pub struct ViewStep {
+    opts: ViewOptions,
+    label: String,
+    writer: ViewWriter,
+}
+
+impl ViewStep {
+    /// A step for these view options; `label` is the `--as` value for the index.
+    pub fn new(opts: ViewOptions, label: String) -> Self {
+        let writer = ViewWriter::new(&opts);
+        ViewStep {
+            opts,
+            label,
+            writer,
+        }
+    }
+}
+
+impl Step for ViewStep {
+    fn view_label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn redaction_label(&self) -> Vec<String> {
+        match self.opts.redact {
+            None => Vec::new(),
+            Some(r) if r.ids => vec!["pii".to_string(), "ids".to_string()],
+            Some(_) => vec!["pii".to_string()],
+        }
+    }
+
+    fn begin_log(&mut self) {
+        self.writer = ViewWriter::new(&self.opts);
+    }
+
+    #[inline]
+    fn record<W: Write>(
+        &mut self,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<bool> {
+        let d = self.writer.write_item(item, tracker, out)?;
+        Ok(d == Decision::Keep)
+    }
+
+    fn meta_text<'a>(&mut self, text: &'a [u8]) -> Cow<'a, [u8]> {
+        match self.opts.redact {
+            None => Cow::Borrowed(text),
+            Some(spec) => {
+                let mut r = Redactor::new(spec);
+                let mut out = Vec::with_capacity(text.len());
+                if r.redact(text, &mut out) {
+                    Cow::Owned(out)
+                } else {
+                    Cow::Borrowed(text)
+                }
+            }
+        }
+    }
+}
+
+/// Settings of a capture run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The folder to write into (created if missing).
+    pub dir: PathBuf,
+    /// Write `.log.gz` (gzip, fast level) instead of `.log`.
+    pub gzip: bool,
+    /// How files are named.
+    pub template: Template,
+}
+
+/// One log written to disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// The final path.
+    pub path: PathBuf,
+    /// Uncompressed bytes written.
+    pub bytes: u64,
+    /// The stream ended inside this log.
+    pub partial: bool,
+}
+
+/// What a capture run did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Logs written.
+    pub logs: u64,
+    /// Of which partial.
+    pub partial: u64,
+    /// Banner bytes dropped between logs.
+    pub dropped_bytes: u64,
+    /// Reading the input failed: it was treated as the end of the stream (the last log is
+    /// marked partial).
+    pub read_error: Option<InputError>,
+}
+
+/// A capture error: the folder or a file could not be written. Logs completed before it
+/// are in place and indexed; the temporary file of the log in progress is removed.
+#[derive(Debug)]
+pub struct CaptureError {
+    /// The path concerned.
+    pub path: PathBuf,
+    /// What failed.
+    pub what: &'static str,
+    /// The I/O error.
+    pub source: io::Error,
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.path.display(), self.what, self.source)
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// Per-log facts for the index and the name. Reused across logs (no allocation per log
+/// beyond what the longest user / entry point needs).
+#[derive(Default)]
+struct Meta {
+    api_version: String,
+    user: Vec<u8>,
+    has_user: bool,
+    entry: Vec<u8>,
+    has_entry: bool,
+    first_wall: Option<u32>,
+    first_nanos: Option<u64>,
+    last_nanos: Option<u64>,
+    truncated: bool,
+    saw_finished: bool,
+}
+
+impl Meta {
+    fn reset(&mut self) {
+        self.api_version.clear();
+        self.user.clear();
+        self.has_user = false;
+        self.entry.clear();
+        self.has_entry = false;
+        self.first_wall = None;
+        self.first_nanos = None;
+        self.last_nanos = None;
+        self.truncated = false;
+        self.saw_finished = false;
+    }
+
+    /// `shown`: the view shows this event as itself (user and entry point are taken only
+    /// from such events).
+    #[inline]
+    fn on_event(&mut self, ev: &Event<'_>, shown: bool) {
+        if self.first_wall.is_none() {
+            self.first_wall = Some(ev.head.wall_ms);
+        }
+        if let Some(n) = ev.nanos() {
+            if self.first_nanos.is_none() {
+                self.first_nanos = Some(n);
+            }
+            self.last_nanos = Some(n);
+        }
+        match ev.etype() {
+            EventType::UserInfo if shown && !self.has_user => {
+                self.has_user = true;
+                self.user.extend_from_slice(ev.field(2).unwrap_or(b""));
+            }
+            EventType::CodeUnitStarted if shown && !self.has_entry => {
+                self.has_entry = true;
+                let mut f = ev.fields();
+                let _ext = f.next();
+                let a = f.next().unwrap_or(b"");
+                let name = f.next().unwrap_or(a);
+                self.entry.extend_from_slice(name);
+            }
+            EventType::ExecutionFinished => self.saw_finished = true,
+            _ => {}
+        }
+    }
+}
+
+/// Rule findings of one log, counted per rule id, from the shared catalogue
+/// ([`Catalogue::builtin`]). The cheap path, decided once per event type and cached: types
+/// no rule applies to are skipped outright; types that rules select by name go straight to
+/// [`Catalogue::match_event`]; for the others the literal prefilter runs over the body first.
+struct Findings {
+    cat: &'static Catalogue,
+    counts: Vec<u64>,
+    /// Per event type: `UNDECIDED`, `BY_TYPE`, `BY_TEXT` or `NONE`.
+    by_type: Vec<u8>,
+}
+
+const UNDECIDED: u8 = 0;
+const BY_TYPE: u8 = 1;
+const BY_TEXT: u8 = 2;
+const NONE: u8 = 3;
+
+impl Default for Findings {
+    fn default() -> Self {
+        let cat = Catalogue::builtin();
+        Findings {
+            cat,
+            counts: vec![0; cat.rules().len()],
+            by_type: Vec::new(),
+        }
+    }
+}
+
+impl Findings {
+    fn reset(&mut self) {
+        self.counts.fill(0);
+    }
+
+    fn classify(&self, name: &str) -> u8 {
+        let rules = self.cat.rules();
+        if rules.iter().any(|r| {
+            r.applies_to(name) && r.is_event_type_rule() && r.literals.iter().any(|l| l == name)
+        }) {
+            BY_TYPE
+        } else if rules.iter().any(|r| r.applies_to(name)) {
+            BY_TEXT
+        } else {
+            NONE
+        }
+    }
+
+    /// Count the rules one event matches.
+    #[inline]
+    fn count_event(&mut self, ev: &Event<'_>) {
+        let t = ev.etype();
+        let class = if t == EventType::Unknown {
+            self.classify(&String::from_utf8_lossy(ev.type_name()))
+        } else {
+            let i = t as usize;
+            if self.by_type.len() <= i {
+                self.by_type.resize(i + 1, UNDECIDED);
+            }
+            if self.by_type[i] == UNDECIDED {
+                self.by_type[i] = self.classify(&String::from_utf8_lossy(ev.type_name()));
+            }
+            self.by_type[i]
+        };
+        let body = ev.body();
+        let go = match class {
+            BY_TYPE => true,
+            BY_TEXT => self.cat.literal_searcher().is_match(body),
+            _ => false,
+        };
+        if go {
+            let name = String::from_utf8_lossy(ev.type_name());
+            self.count(&name, body);
+        }
+    }
+
+    /// Count the rules a truncation marker line matches.
+    fn count_marker(&mut self, raw: &[u8]) {
+        self.count(MARKER_EVENT, trim_eol(raw));
+    }
+
+    fn count(&mut self, event_type: &str, text: &[u8]) {
+        let mut out = Vec::new();
+        self.cat.match_event(event_type, text, &mut out);
+        for m in &out {
+            self.counts[m.rule] += 1;
+        }
+    }
+
+    /// Non-zero counts by rule id.
+    fn by_id(&self) -> BTreeMap<&str, u64> {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(i, &n)| (self.cat.rules()[i].id.as_str(), n))
+            .collect()
+    }
+}
+
+struct Current {
+    w: LogWriter,
+    tmp: PathBuf,
+}
+
+struct Capturer<'o, S: Step> {
+    opts: &'o Options,
+    step: &'o mut S,
+    on_done: &'o mut dyn FnMut(&Captured),
+    index: File,
+    pid: u32,
+    tmp_seq: u64,
+    seq: u64,
+    date: String,
+    view: String,
+    redaction: Vec<String>,
+    cur: Option<Current>,
+    parts: Option<Parts>,
+    next_suffix: HashMap<String, u64>,
+    meta: Meta,
+    findings: Findings,
+    bom: Vec<u8>,
+    pend: Vec<u8>,
+    pend_spans: Vec<(usize, usize, u64, u64)>,
+    last_line: u64,
+    log_no: u32,
+    summary: Summary,
+}
+
+impl<S: Step> Capturer<'_, S> {
+    fn err(path: &Path, what: &'static str, source: io::Error) -> io::Error {
+        io::Error::new(
+            source.kind(),
+            CaptureError {
+                path: path.to_path_buf(),
+                what,
+                source,
+            },
+        )
+    }
+
+    fn open_log(&mut self, tracker: &Tracker) -> io::Result<()> {
+        let (file, tmp) = loop {
+            self.tmp_seq += 1;
+            let tmp = self
+                .opts
+                .dir
+                .join(format!(".capture-{}-{}.tmp", self.pid, self.tmp_seq));
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(f) => break (f, tmp),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Self::err(&tmp, "cannot create", e)),
+            }
+        };
+        self.cur = Some(Current {
+            w: LogWriter::new(
+                file,
+                self.parts
+                    .take()
+                    .unwrap_or_else(|| Parts::new(self.opts.gzip)),
+            ),
+            tmp,
+        });
+        self.meta.reset();
+        self.findings.reset();
+        self.step.begin_log();
+        if !self.bom.is_empty() {
+            let bom = std::mem::take(&mut self.bom);
+            let rec = Record {
+                kind: RecordKind::Bom,
+                raw: &bom,
+                offset: 0,
+                line: 1,
+                head: None,
+            };
+            self.write_item(&synthetic(rec, self.log_no), tracker)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn write_item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<bool> {
+        let cur = self.cur.as_mut().expect("a log is open");
+        self.step
+            .record(item, tracker, &mut cur.w)
+            .map_err(|e| Self::err(&cur.tmp, "cannot write", e))
+    }
+
+    /// Text held back turned out to belong to the open log: write it.
+    fn flush_pending(&mut self, tracker: &Tracker) -> io::Result<()> {
+        if self.pend_spans.is_empty() {
+            return Ok(());
+        }
+        let spans = std::mem::take(&mut self.pend_spans);
+        let pend = std::mem::take(&mut self.pend);
+        let mut res = Ok(());
+        for &(s, e, line, offset) in &spans {
+            let rec = Record {
+                kind: RecordKind::Text,
+                raw: &pend[s..e],
+                offset,
+                line,
+                head: None,
+            };
+            if let Err(e) = self.write_item(&synthetic(rec, self.log_no), tracker) {
+                res = Err(e);
+                break;
+            }
+        }
+        self.pend_spans = spans;
+        self.pend_spans.clear();
+        self.pend = pend;
+        self.pend.clear();
+        res
+    }
+
+    fn drop_pending(&mut self) {
+        self.summary.dropped_bytes += self.pend.len() as u64;
+        self.pend.clear();
+        self.pend_spans.clear();
+    }
+
+    fn on_item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<()> {
+        let rec = &item.record;
+        self.last_line = rec.line;
+        self.log_no = item.log;
+        match rec.kind {
+            RecordKind::Text => {
+                if self.pend.len() + rec.raw.len() > PENDING_CAP {
+                    if self.cur.is_some() {
+                        self.flush_pending(tracker)?;
+                        return self.write_item(item, tracker).map(|_| ());
+                    }
+                    self.drop_pending();
+                }
+                let s = self.pend.len();
+                self.pend.extend_from_slice(rec.raw);
+                self.pend_spans
+                    .push((s, self.pend.len(), rec.line, rec.offset));
+                Ok(())
+            }
+            RecordKind::Bom => {
+                self.bom.clear();
+                self.bom.extend_from_slice(rec.raw);
+                Ok(())
+            }
+            RecordKind::Header => {
+                if self.cur.is_some() {
+                    self.finish_log(tracker, false)?;
+                }
+                // Text between the previous log and this header: banners.
+                self.drop_pending();
+                self.open_log(tracker)?;
+                let line = trim_eol(rec.raw);
+                let v = line.split(|&c| c == b' ').next().unwrap_or(b"");
+                let v = v.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(v);
+                self.meta.api_version.push_str(&String::from_utf8_lossy(v));
+                self.write_item(item, tracker).map(|_| ())
+            }
+            RecordKind::Event | RecordKind::Skipped | RecordKind::MaxSize => {
+                if self.cur.is_none() {
+                    // A log without a header: it starts at its first event (text before
+                    // it is its preamble).
+                    self.open_log(tracker)?;
+                }
+                self.flush_pending(tracker)?;
+                let shown = self.write_item(item, tracker)?;
+                match &item.event {
+                    Some(ev) => {
+                        self.meta.on_event(ev, shown);
+                        if shown {
+                            self.findings.count_event(ev);
+                        }
+                    }
+                    None => {
+                        self.meta.truncated = true;
+                        self.findings.count_marker(rec.raw);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Close the open log: finish its file, give it its final name, index it.
+    fn finish_log(&mut self, tracker: &Tracker, partial: bool) -> io::Result<()> {
+        let Some(mut cur) = self.cur.take() else {
+            return Ok(());
+        };
+        if let Err(e) = self.step.end_log(tracker, &mut cur.w) {
+            let _ = fs::remove_file(&cur.tmp);
+            return Err(Self::err(&cur.tmp, "cannot write", e));
+        }
+        let bytes = cur.w.bytes();
+        match cur.w.finish() {
+            Ok(parts) => self.parts = Some(parts),
+            Err(e) => {
+                let _ = fs::remove_file(&cur.tmp);
+                return Err(Self::err(&cur.tmp, "cannot write", e));
+            }
+        }
+        self.seq += 1;
+        let user = self.step.meta_text(&self.meta.user).into_owned();
+        let entry = self.step.meta_text(&self.meta.entry).into_owned();
+        let stem = self.opts.template.render(&NameParts {
+            seq: self.seq,
+            wall_ms: self.meta.first_wall,
+            nanos: self.meta.first_nanos,
+            user: &user,
+            entry: &entry,
+            date: &self.date,
+        });
+        let ext = if self.opts.gzip { ".log.gz" } else { ".log" };
+        let first = self.next_suffix.get(&stem).copied().unwrap_or(1);
+        let path = match place(&cur.tmp, &self.opts.dir, &stem, ext, first) {
+            Ok((p, k)) => {
+                self.next_suffix.insert(stem, k + 1);
+                p
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&cur.tmp);
+                return Err(Self::err(
+                    &self.opts.dir,
+                    "cannot name the captured file",
+                    e,
+                ));
+            }
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let findings = self.findings.by_id();
+        let rec = IndexRecord {
+            file: &file_name,
+            bytes,
+            api_version: non_empty(&self.meta.api_version),
+            user: self.meta.has_user.then(|| String::from_utf8_lossy(&user)),
+            entry_point: self.meta.has_entry.then(|| String::from_utf8_lossy(&entry)),
+            first_nanos: self.meta.first_nanos,
+            last_nanos: self.meta.last_nanos,
+            view: &self.view,
+            redaction: &self.redaction,
+            truncated: self.meta.truncated,
+            partial,
+            findings: &findings,
+        };
+        let mut line = serde_json::to_vec(&rec).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let index_path = self.opts.dir.join(INDEX);
+        self.index
+            .write_all(&line)
+            .and_then(|_| self.index.flush())
+            .map_err(|e| Self::err(&index_path, "cannot append", e))?;
+        self.summary.logs += 1;
+        if partial {
+            self.summary.partial += 1;
+        }
+        (self.on_done)(&Captured {
+            path,
+            bytes,
+            partial,
+        });
+        Ok(())
+    }
+
+    fn abandon(&mut self) {
+        if let Some(cur) = self.cur.take() {
+            drop(cur.w);
+            let _ = fs::remove_file(&cur.tmp);
+        }
+    }
+}
+
+fn synthetic(record: Record<'_>, log: u32) -> Item<'_> {
+    Item {
+        record,
+        event: None,
+        loc: Located::default(),
+        log,
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn trim_eol(b: &[u8]) -> &[u8] {
+    let mut b = b;
+    while let [rest @ .., b'\n' | b'\r'] = b {
+        b = rest;
+    }
+    b
+}
+
+/// Give `tmp` its final name `dir/stem[-k]ext`, never replacing an existing file. A hard
+/// link fails when the target exists, which makes the check and the move one step; where
+/// links are not supported, fall back to check-then-rename. Suffixes are tried from
+/// `first` (the run remembers where each stem got to, so repeated names cost one try).
+/// Returns the path and the suffix number used (1 = none).
+fn place(tmp: &Path, dir: &Path, stem: &str, ext: &str, first: u64) -> io::Result<(PathBuf, u64)> {
+    for k in first.max(1).. {
+        let name = if k == 1 {
+            format!("{stem}{ext}")
+        } else {
+            format!("{stem}-{k}{ext}")
+        };
+        let target = dir.join(name);
+        match fs::hard_link(tmp, &target) {
+            Ok(()) => {
+                fs::remove_file(tmp)?;
+                return Ok((target, k));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(_) => {
+                if fs::symlink_metadata(&target).is_ok() {
+                    continue;
+                }
+                fs::rename(tmp, &target)?;
+                return Ok((target, k));
+            }
+        }
+    }
+    unreachable!("the name sequence is unbounded")
+}
+
+/// One line of `index.ndjson`.
+#[derive(Serialize)]
+struct IndexRecord<'a> {
+    file: &'a str,
+    bytes: u64,
+    api_version: Option<&'a str>,
+    user: Option<Cow<'a, str>>,
+    entry_point: Option<Cow<'a, str>>,
+    first_nanos: Option<u64>,
+    last_nanos: Option<u64>,
+    view: &'a str,
+    redaction: &'a [String],
+    truncated: bool,
+    partial: bool,
+    findings: &'a BTreeMap<&'a str, u64>,
+}
+
+/// True when the open log looks cut off: a real (non-package-marker) frame is still open,
+/// or it never reached `EXECUTION_FINISHED` (unless Salesforce itself truncated it).
+fn looks_partial(tracker: &Tracker, meta: &Meta) -> bool {
+    let open = tracker
+        .open_frames()
+        .any(|(entry, _, _)| entry != EventType::EnteringManagedPkg);
+    open || (!meta.saw_finished && !meta.truncated)
+}
+
+/// Capture `input` into `opts.dir` through `step`. `on_done` is called for each log once
+/// its file is in place and indexed.
+///
+/// A read error ends the stream like EOF (the last log is marked partial) and is returned
+/// in [`Summary::read_error`]. Write errors stop the run and are returned as an
+/// `io::Error` wrapping a [`CaptureError`] that names the path.
+pub fn capture<S: Step>(
+    input: &mut Input,
+    tracker: &mut Tracker,
+    step: &mut S,
+    opts: &Options,
+    on_done: &mut dyn FnMut(&Captured),
+) -> io::Result<Summary> {
+    let dir = &opts.dir;
+    fs::create_dir_all(dir).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            CaptureError {
+                path: dir.clone(),
+                what: "cannot create folder",
+                source: e,
+            },
+        )
+    })?;
+    let index_path = dir.join(INDEX);
+    let index = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&index_path)
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                CaptureError {
+                    path: index_path.clone(),
+                    what: "cannot open",
+                    source: e,
+                },
+            )
+        })?;
+    let date = if opts.template.uses_date() {
+        name::local_date()
+    } else {
+        String::new()
+    };
+    let mut cap = Capturer {
+        opts,
+        view: step.view_label(),
+        redaction: step.redaction_label(),
+        step,
+        on_done,
+        index,
+        pid: std::process::id(),
+        tmp_seq: 0,
+        seq: 0,
+        date,
+        cur: None,
+        parts: None,
+        next_suffix: HashMap::new(),
+        meta: Meta::default(),
+        findings: Findings::default(),
+        bom: Vec::new(),
+        pend: Vec::with_capacity(4096),
+        pend_spans: Vec::with_capacity(16),
+        last_line: 0,
+        log_no: 0,
+        summary: Summary::default(),
+    };
+    let res = stream::run(input, tracker, |item, t| cap.on_item(item, t));
+    let mut read_error = None;
+    match res {
+        Ok(_) => {}
+        Err(RunError::Input(e)) => read_error = Some(e),
+        Err(RunError::Consumer(e)) => {
+            cap.abandon();
+            return Err(e);
+        }
+    }
+    let end = (|| {
+        if cap.cur.is_some() {
+            // Text after the last event belongs to the last log.
+            cap.flush_pending(tracker)?;
+        } else {
+            cap.drop_pending();
+        }
+        let partial =
+            cap.cur.is_some() && (read_error.is_some() || looks_partial(tracker, &cap.meta));
+        tracker.finish(cap.last_line);
+        cap.finish_log(tracker, partial)
+    })();
+    if let Err(e) = end {
+        cap.abandon();
+        return Err(e);
+    }
+    let mut summary = cap.summary;
+    summary.read_error = read_error;
+    Ok(summary)
+}

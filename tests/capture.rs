@@ -1,0 +1,529 @@
+//! `dbglog capture`: splitting a stream of logs into files plus an index.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const BANNERS: [&[u8]; 2] = [b"Executed successfully.\n", b"Compiled successfully.\n"];
+
+/// Single-log fixtures (and corpus logs when present) that start with a header line and
+/// whose last event does not take free text (after such an event a banner line would be
+/// read as part of the event's text, so it could not be told apart).
+fn single_logs() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut paths = common::fixture_logs();
+    if let Some(corpus) = common::corpus_logs() {
+        paths.extend(corpus);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let Ok(bytes) = fs::read(&p) else { continue };
+        let first = bytes.split(|&c| c == b'\n').next().unwrap_or(b"");
+        if !dbglog::framing::is_header(first) {
+            continue;
+        }
+        let recs = dbglog::framing::records(&bytes);
+        let headers = recs
+            .iter()
+            .filter(|r| r.kind == dbglog::framing::RecordKind::Header)
+            .count();
+        let last_event = recs
+            .iter()
+            .rev()
+            .find(|r| r.kind == dbglog::framing::RecordKind::Event);
+        let text_tail = last_event.is_some_and(|r| r.head.unwrap().etype.accepts_text());
+        if headers == 1 && !text_tail {
+            out.push((p, bytes));
+        }
+    }
+    // End on a complete log, so that no log of the full stream is partial.
+    let handled = common::fixture("e2cp-handled.log");
+    out.sort_by_key(|(p, _)| *p == handled);
+    let names: Vec<String> = out
+        .iter()
+        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for must in [
+        "e2cp-handled.log",
+        "e2cp-fatal.log",
+        "e2cp-subscriber.log",
+        "pii.log",
+        "limits-near.log",
+        "errors-catalogue.log",
+        "trap-multiline.log",
+        "trap-namespaces.log",
+    ] {
+        assert!(
+            names.iter().any(|n| n == must),
+            "{must} missing from {names:?}"
+        );
+    }
+    out
+}
+
+/// The logs with banner lines before each; returns (stream, logs without banners).
+fn stream_of(logs: &[(PathBuf, Vec<u8>)]) -> (Vec<u8>, Vec<u8>) {
+    let mut stream = Vec::new();
+    let mut plain = Vec::new();
+    for (i, (_, b)) in logs.iter().enumerate() {
+        stream.extend_from_slice(BANNERS[i % 2]);
+        if i % 3 == 0 {
+            stream.extend_from_slice(b"\n");
+        }
+        stream.extend_from_slice(b);
+        plain.extend_from_slice(b);
+    }
+    (stream, plain)
+}
+
+fn index(dir: &Path) -> Vec<serde_json::Value> {
+    let text = fs::read_to_string(dir.join("index.ndjson")).expect("index.ndjson");
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad index line {l}: {e}")))
+        .collect()
+}
+
+fn read_log(path: &Path) -> Vec<u8> {
+    let raw = fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        assert_eq!(&raw[..2], b"\x1f\x8b", "{} is not gzip", path.display());
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    } else {
+        raw
+    }
+}
+
+/// Every entry of `dir` other than the index.
+fn dir_files(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "index.ndjson")
+        .collect()
+}
+
+fn capture(dir: &Path, extra: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut args = vec!["capture", "--dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = common::run_stdin(&args, stdin);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn check_split(gzip: bool) {
+    let logs = single_logs();
+    let n = logs.len();
+    let (stream, plain) = stream_of(&logs);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    let extra: &[&str] = if gzip { &["--gzip"] } else { &[] };
+    let out = capture(&dir, extra, &stream);
+
+    let idx = index(&dir);
+    assert_eq!(idx.len(), n);
+    let files = dir_files(&dir);
+    assert_eq!(files.len(), n, "{files:?}");
+    let ext = if gzip { ".log.gz" } else { ".log" };
+    let mut joined = Vec::new();
+    for (rec, (src, bytes)) in idx.iter().zip(&logs) {
+        let name = rec["file"].as_str().unwrap();
+        assert!(name.ends_with(ext), "{name}");
+        assert!(files.contains(name), "{name} not in {files:?}");
+        assert!(
+            name.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c)),
+            "{name}"
+        );
+        let content = read_log(&dir.join(name));
+        assert_eq!(&content, bytes, "{} vs {name}", src.display());
+        assert_eq!(rec["bytes"].as_u64(), Some(bytes.len() as u64));
+        assert_eq!(rec["view"], "full");
+        assert_eq!(rec["redaction"], serde_json::json!([]));
+        let marked = String::from_utf8_lossy(bytes).contains("*** Skipped ")
+            || String::from_utf8_lossy(bytes).contains("MAXIMUM DEBUG LOG SIZE REACHED");
+        assert_eq!(rec["truncated"], marked, "{name}");
+        assert!(rec["findings"].is_object());
+        joined.extend_from_slice(&content);
+    }
+    assert_eq!(
+        joined, plain,
+        "concatenated files differ from the input minus banners"
+    );
+    assert_eq!(idx.last().unwrap()["partial"], false);
+
+    // The listing on stdout names each file in order.
+    let listed: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            Path::new(l)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let indexed: Vec<&str> = idx.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    assert_eq!(listed, indexed);
+
+    // The record of e2cp-handled (the last log).
+    let last = idx.last().unwrap();
+    assert_eq!(last["api_version"], "61.0");
+    assert_eq!(last["user"], "support.admin@northwind-demo.example");
+    assert_eq!(last["entry_point"], "execute_anonymous_apex");
+    assert_eq!(last["first_nanos"], 2412906);
+    assert_eq!(last["last_nanos"], 57413531);
+    assert!(
+        last["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("101542.002_support.admin_northwind-demo.example_execute_anonymous_apex"),
+        "{}",
+        last["file"]
+    );
+}
+
+#[test]
+fn splits_a_stream_into_one_file_per_log() {
+    check_split(false);
+}
+
+#[test]
+fn splits_a_stream_into_gzip_files() {
+    check_split(true);
+}
+
+#[test]
+fn a_stream_cut_mid_log_gives_a_partial_file() {
+    let handled = fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let fatal = fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    let cut = &fatal[..fatal.len() / 2];
+    let mut stream = handled.clone();
+    stream.extend_from_slice(b"Executed successfully.\n");
+    stream.extend_from_slice(cut);
+    for gzip in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cap");
+        capture(&dir, if gzip { &["--gzip"] } else { &[] }, &stream);
+        let idx = index(&dir);
+        assert_eq!(idx.len(), 2);
+        assert_eq!(idx[0]["partial"], false);
+        assert_eq!(idx[1]["partial"], true);
+        assert_eq!(
+            read_log(&dir.join(idx[0]["file"].as_str().unwrap())),
+            handled
+        );
+        assert_eq!(read_log(&dir.join(idx[1]["file"].as_str().unwrap())), cut);
+        assert_eq!(dir_files(&dir).len(), 2);
+    }
+}
+
+#[test]
+fn truncated_log_is_marked_truncated_not_partial() {
+    let maxsize = fs::read(common::fixture("trap-maxsize.log")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    capture(&dir, &[], &maxsize);
+    let idx = index(&dir);
+    assert_eq!(idx.len(), 1);
+    assert_eq!(idx[0]["truncated"], true);
+    assert_eq!(idx[0]["partial"], false);
+    assert_eq!(
+        read_log(&dir.join(idx[0]["file"].as_str().unwrap())),
+        maxsize
+    );
+}
+
+#[test]
+fn a_second_run_appends_and_never_overwrites() {
+    let logs = single_logs();
+    let n = logs.len();
+    let (stream, _) = stream_of(&logs);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    capture(&dir, &[], &stream);
+    let first: Vec<(String, Vec<u8>)> = dir_files(&dir)
+        .into_iter()
+        .map(|f| {
+            let b = fs::read(dir.join(&f)).unwrap();
+            (f, b)
+        })
+        .collect();
+    assert_eq!(first.len(), n);
+    capture(&dir, &[], &stream);
+    assert_eq!(dir_files(&dir).len(), 2 * n);
+    let idx = index(&dir);
+    assert_eq!(idx.len(), 2 * n);
+    let names: BTreeSet<&str> = idx.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2 * n, "index names repeat");
+    for (f, b) in &first {
+        assert_eq!(&fs::read(dir.join(f)).unwrap(), b, "{f} was overwritten");
+    }
+}
+
+#[test]
+fn name_template_and_file_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    let two = common::fixture("trap-two-logs.log");
+    let out = common::run(&[
+        "capture",
+        two.to_str().unwrap(),
+        "--dir",
+        dir.to_str().unwrap(),
+        "--name",
+        "{n}-{entry}@{user}-{nanos}-{time}-{date}",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let idx = index(&dir);
+    assert_eq!(idx.len(), 2);
+    let f0 = idx[0]["file"].as_str().unwrap();
+    let f1 = idx[1]["file"].as_str().unwrap();
+    assert!(
+        f0.starts_with(
+            "1-execute_anonymous_apex_dev.ops_northwind-demo.example-1904872-130520.001-"
+        ),
+        "{f0}"
+    );
+    assert!(f1.starts_with("2-execute_anonymous_apex_"), "{f1}");
+    assert_eq!(idx[1]["api_version"], "60.0");
+    // {date} is YYYY-MM-DD.
+    let date = f0.trim_end_matches(".log").rsplit('-').take(3).count();
+    assert_eq!(date, 3);
+    // The banner between the two logs (`=== … (2 of 2) ===`) is in neither file.
+    for f in [f0, f1] {
+        let text = fs::read_to_string(dir.join(f)).unwrap();
+        assert!(!text.contains("(2 of 2)"), "{f}");
+    }
+}
+
+#[test]
+fn bad_template_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = common::run_stdin(
+        &[
+            "capture",
+            "--dir",
+            tmp.path().to_str().unwrap(),
+            "--name",
+            "{who}",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown placeholder '{who}'") && err.contains("{entry}"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unwritable_dir_names_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plainfile");
+    fs::write(&file, b"x").unwrap();
+    let out = common::run_stdin(
+        &["capture", "--dir", file.to_str().unwrap()],
+        &fs::read(common::fixture("pii.log")).unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("dbglog: ") && err.contains("plainfile"),
+        "{err}"
+    );
+}
+
+#[test]
+fn banners_only_stream_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    capture(
+        &dir,
+        &[],
+        b"Compiled successfully.\nExecuted successfully.\n",
+    );
+    assert!(dir_files(&dir).is_empty());
+    assert_eq!(index(&dir).len(), 0);
+}
+
+fn labels(keys: &[&str]) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(common::fixture("pii.labels.json")).unwrap())
+            .unwrap();
+    keys.iter()
+        .flat_map(|k| v[*k].as_array().unwrap().iter())
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every byte capture left in `dir` (index and any stray file included), decompressed.
+fn everything_on_disk(dir: &Path) -> Vec<(String, String)> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text = String::from_utf8_lossy(&read_log(&p)).into_owned();
+            (name, text)
+        })
+        .collect()
+}
+
+fn check_nothing_hidden_on_disk(redact: &str, label_keys: &[&str], gzip: bool) {
+    let logs = single_logs();
+    let n = logs.len();
+    let (stream, _) = stream_of(&logs);
+    // The inputs do hold what must not reach the disk.
+    let input = String::from_utf8_lossy(&stream);
+    // Package internals of e2cp-handled / e2cp-fatal: an internal method, its stack frames
+    // and the package's debug text. (The static-variable listing that names the package
+    // class `E2CP.ThreadMatcher.Rule` is part of the subscriber's own log and stays.)
+    let hidden = [
+        "E2CP.ThreadMatcher.findParent",
+        "Class.E2CP.ThreadMatcher",
+        "E2CP routing 1 new case",
+    ];
+    let secrets = labels(label_keys);
+    for h in hidden
+        .iter()
+        .map(|s| s.to_string())
+        .chain(secrets.iter().cloned())
+    {
+        assert!(input.contains(&h), "{h} not in the input");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    let mut args = vec!["--as", "subscriber", "--redact", redact];
+    if gzip {
+        args.push("--gzip");
+    }
+    capture(&dir, &args, &stream);
+    let files = everything_on_disk(&dir);
+    assert_eq!(
+        files.len(),
+        n + 1,
+        "{:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (name, text) in &files {
+        assert!(!name.starts_with('.'), "temporary file left: {name}");
+        for h in &hidden {
+            assert!(!text.contains(h), "{h} reached {name}");
+            assert!(!name.contains(h), "{h} in the name {name}");
+        }
+        for sec in &secrets {
+            assert!(!text.contains(sec.as_str()), "{sec} reached {name}");
+        }
+    }
+    let idx = index(&dir);
+    assert_eq!(idx.len(), n);
+    let want: Vec<&str> = redact.split(',').collect();
+    for rec in &idx {
+        assert_eq!(rec["view"], "subscriber");
+        assert_eq!(rec["redaction"], serde_json::json!(want));
+    }
+    // The user name is redacted in the index and the file name too.
+    let last = idx.last().unwrap();
+    assert_eq!(last["user"], "<email-1>");
+    assert_eq!(last["entry_point"], "execute_anonymous_apex");
+    assert!(!last["file"].as_str().unwrap().contains("support.admin"));
+    // The subscriber view keeps the package boundary and the subscriber's own debug line.
+    let handled = files
+        .iter()
+        .find(|(name, _)| name == last["file"].as_str().unwrap())
+        .unwrap();
+    assert!(handled.1.contains("ENTERING_MANAGED_PKG|E2CP"));
+    assert!(handled.1.contains("CaseTrigger done"));
+}
+
+#[test]
+fn subscriber_view_with_pii_redaction_keeps_internals_and_pii_off_disk() {
+    check_nothing_hidden_on_disk("pii", &["emails", "tokens"], false);
+}
+
+#[test]
+fn subscriber_view_with_pii_and_ids_redaction_gzip() {
+    check_nothing_hidden_on_disk("pii,ids", &["emails", "tokens", "record_ids"], true);
+}
+
+#[test]
+fn bad_view_or_redaction_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    for extra in [&["--as", "customer"][..], &["--redact", "names"][..]] {
+        let mut args = vec!["capture", "--dir", tmp.path().to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = common::run_stdin(&args, b"");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("valid forms"), "{err}");
+    }
+}
+
+fn capture_file(dir: &Path, fixture: &str, extra: &[&str]) -> serde_json::Value {
+    let path = common::fixture(fixture);
+    let mut args = vec![
+        "capture",
+        path.to_str().unwrap(),
+        "--dir",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = common::run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    index(dir).pop().unwrap()
+}
+
+#[test]
+fn findings_count_catalogue_matches_per_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    // errors-catalogue.expected.tsv lists one row per (event, rule): the counts must agree.
+    let rec = capture_file(&dir, "errors-catalogue.log", &[]);
+    let tsv = fs::read_to_string(common::fixture("errors-catalogue.expected.tsv")).unwrap();
+    let mut want = serde_json::Map::new();
+    for line in tsv.lines().skip(1) {
+        let id = line.split('\t').next().unwrap();
+        let n = want.get(id).and_then(|v| v.as_u64()).unwrap_or(0);
+        want.insert(id.to_string(), (n + 1).into());
+    }
+    assert_eq!(rec["findings"], serde_json::Value::Object(want));
+    assert_eq!(rec["findings"]["LIMIT_SOQL"], 6);
+
+    // The package's caught non-selective query counts in the full view only: the subscriber
+    // view hides it, and so does its index record.
+    let full = capture_file(&dir, "e2cp-handled.log", &[]);
+    assert_eq!(
+        full["findings"],
+        serde_json::json!({"QUERY_NON_SELECTIVE": 1})
+    );
+    let sub = capture_file(&dir, "e2cp-handled.log", &["--as", "subscriber"]);
+    assert_eq!(sub["findings"], serde_json::json!({}));
+
+    // Truncation markers count as MARKER events.
+    let cut = capture_file(&dir, "trap-maxsize.log", &[]);
+    assert_eq!(cut["findings"]["LOG_MAX_SIZE"], 1);
+    assert_eq!(cut["findings"]["LIMIT_CPU"], 2);
+}
