@@ -1,0 +1,311 @@
+//! The bad-input matrix: every command gets every bad input and must answer with a clear
+//! error naming the input and exit code 2, or a valid result. Never a panic (exit 101),
+//! never a hang (each run has a deadline), never death by a signal.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A bad input: a path, or bytes for stdin (then the command reads `-`).
+enum Input {
+    Path(PathBuf),
+    Stdin(Vec<u8>),
+}
+
+struct Case {
+    name: &'static str,
+    input: Input,
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (n, b) in entries {
+        w.start_file(*n, opts).unwrap();
+        w.write_all(b).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn tar_gz_traversal() -> Vec<u8> {
+    let log = std::fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(log.len() as u64);
+    h.set_mode(0o644);
+    // A member that would escape the extraction folder: dbglog never extracts, it only names it.
+    let name = b"../../etc/evil.log";
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.set_cksum();
+    b.append(&h, &log[..]).unwrap();
+    gz(&b.into_inner().unwrap())
+}
+
+/// All inputs, built once in a temporary folder that lives for the whole test run.
+fn cases() -> &'static (tempfile::TempDir, Vec<Case>) {
+    static CASES: OnceLock<(tempfile::TempDir, Vec<Case>)> = OnceLock::new();
+    CASES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let header = b"61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO\n";
+        let mut v = Vec::new();
+        v.push(Case { name: "empty file", input: Input::Path(write(d, "empty.log", b"")) });
+        v.push(Case { name: "zero bytes on stdin", input: Input::Stdin(Vec::new()) });
+        v.push(Case { name: "/dev/null", input: Input::Path(PathBuf::from("/dev/null")) });
+        std::fs::create_dir(d.join("a-directory")).unwrap();
+        v.push(Case { name: "directory", input: Input::Path(d.join("a-directory")) });
+        v.push(Case { name: "missing file", input: Input::Path(d.join("missing.log")) });
+        let mut x: u64 = 0x2545F4914F6CDD1D;
+        let random: Vec<u8> = (0..200_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        v.push(Case { name: "random binary", input: Input::Path(write(d, "random.bin", &random)) });
+        let mut bad_utf8 = header.to_vec();
+        bad_utf8.extend_from_slice(b"12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|\xff\xfe\xc3(\x80 bad\n12:00:00.1 (200)|METHOD_ENTRY|[2]|01p|Caf\xe9.run()\n12:00:00.1 (300)|METHOD_EXIT|[2]|01p|Caf\xe9.run()\n");
+        v.push(Case { name: "invalid UTF-8 inside events", input: Input::Path(write(d, "bad-utf8.log", &bad_utf8)) });
+        let mut one_line = header.to_vec();
+        one_line.extend_from_slice(b"12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|");
+        one_line.resize(one_line.len() + 100 * 1024 * 1024, b'x');
+        one_line.push(b'\n');
+        v.push(Case { name: "100 MB single line", input: Input::Path(write(d, "one-line.log", &one_line)) });
+        drop(one_line);
+        let mut nested = header.to_vec();
+        for i in 0..1_000_000u64 {
+            nested.extend_from_slice(format!("12:00:00.1 ({})|METHOD_ENTRY|[{}]|01p|A.b()\n", 1000 + i, i % 97).as_bytes());
+        }
+        v.push(Case { name: "1 million nested METHOD_ENTRY", input: Input::Path(write(d, "nested.log", &nested)) });
+        drop(nested);
+        let mut exits = header.to_vec();
+        for i in 0..2000u64 {
+            exits.extend_from_slice(format!("12:00:00.1 ({})|METHOD_EXIT|[{}]|01p|A.b()\n12:00:00.1 ({})|CODE_UNIT_FINISHED|x\n", 1000 + i, i, 1000 + i).as_bytes());
+        }
+        v.push(Case { name: "only exits", input: Input::Path(write(d, "exits.log", &exits)) });
+        v.push(Case { name: "header only", input: Input::Path(write(d, "header.log", header)) });
+        let two = [std::fs::read(common::fixture("e2cp-fatal.log")).unwrap(), std::fs::read(common::fixture("limits-near.log")).unwrap()].concat();
+        v.push(Case { name: "two headers", input: Input::Path(write(d, "two.log", &two)) });
+        let mut u16 = vec![0xFF, 0xFE];
+        for u in String::from_utf8_lossy(&std::fs::read(common::fixture("e2cp-handled.log")).unwrap()).encode_utf16().take(3001) {
+            u16.extend_from_slice(&u.to_le_bytes());
+        }
+        u16.pop(); // cut in the middle of a code unit
+        v.push(Case { name: "truncated UTF-16", input: Input::Path(write(d, "trunc16.log", &u16)) });
+        let cr_only: Vec<u8> = std::fs::read(common::fixture("e2cp-handled.log")).unwrap().into_iter().map(|c| if c == b'\n' { b'\r' } else { c }).collect();
+        v.push(Case { name: "CR-only line endings", input: Input::Path(write(d, "cr.log", &cr_only)) });
+        let mut nul = header.to_vec();
+        nul.extend_from_slice(b"12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|a\x00b\n12:00:00.1 (200)|EXECUTION_\x00FINISHED\n");
+        v.push(Case { name: "NUL byte inside a line", input: Input::Path(write(d, "nul.log", &nul)) });
+        let mut corrupt = gz(&std::fs::read(common::fixture("e2cp-fatal.log")).unwrap());
+        let mid = corrupt.len() / 2;
+        corrupt[mid..mid + 16].copy_from_slice(&[0xAB; 16]);
+        v.push(Case { name: "corrupt gz", input: Input::Path(write(d, "corrupt.log.gz", &corrupt)) });
+        let z = zip(&[("logs/a.log", &std::fs::read(common::fixture("e2cp-fatal.log")).unwrap())]);
+        v.push(Case { name: "truncated zip", input: Input::Path(write(d, "truncated.zip", &z[..z.len() * 2 / 3])) });
+        let zeros = vec![0u8; 200 * 1024 * 1024];
+        v.push(Case { name: "zip bomb", input: Input::Path(write(d, "bomb.zip", &zip(&[("bomb.log", &zeros)]))) });
+        drop(zeros);
+        v.push(Case { name: "tar with a path-traversal member", input: Input::Path(write(d, "traversal.tar.gz", &tar_gz_traversal())) });
+        let looped = d.join("loop");
+        std::fs::create_dir(&looped).unwrap();
+        std::os::unix::fs::symlink(&looped, looped.join("again")).unwrap();
+        std::os::unix::fs::symlink(d.join("self-link"), d.join("self-link")).unwrap();
+        v.push(Case { name: "symlink loop (folder)", input: Input::Path(looped) });
+        v.push(Case { name: "symlink loop (file)", input: Input::Path(d.join("self-link")) });
+        (dir, v)
+    })
+}
+
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Run with a deadline; return (exit code, stderr).
+fn run(args: &[String], stdin: Option<&[u8]>) -> (Option<i32>, String) {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(b) = stdin {
+        let mut s = child.stdin.take().unwrap();
+        let _ = s.write_all(b);
+    }
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
+        s
+    });
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return (st.code(), reader.join().unwrap());
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("{args:?}: no answer within {DEADLINE:?} (hang)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn check(cmd: &[&str], ok_codes: &[i32]) -> usize {
+    let (_dir, cases) = cases();
+    let mut rows = 0;
+    for case in cases {
+        let (arg, stdin, shown) = match &case.input {
+            Input::Path(p) => (p.display().to_string(), None, p.display().to_string()),
+            Input::Stdin(b) => ("-".to_string(), Some(&b[..]), "<stdin>".to_string()),
+        };
+        let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        args.push(arg);
+        let (code, err) = run(&args, stdin);
+        let what = format!(
+            "{} on {}: exit {:?}, stderr: {}",
+            cmd.join(" "),
+            case.name,
+            code,
+            err.trim()
+        );
+        let code = code.unwrap_or_else(|| panic!("killed by a signal: {what}"));
+        assert_ne!(code, 101, "panic: {what}");
+        assert!(!err.contains("panicked"), "panic: {what}");
+        if code == 2 {
+            let first = err
+                .lines()
+                .next()
+                .unwrap_or_else(|| panic!("exit 2 without a message: {what}"));
+            assert!(
+                err.contains(&shown),
+                "the error must name the input: {what}"
+            );
+            assert!(
+                first.starts_with("dbglog") || first.contains(&shown),
+                "{what}"
+            );
+        } else {
+            assert!(ok_codes.contains(&code), "unexpected exit code: {what}");
+        }
+        rows += 1;
+    }
+    eprintln!("{}: {rows} inputs", cmd.join(" "));
+    rows
+}
+
+#[test]
+fn events() {
+    check(&["events", "--stats"], &[0]);
+}
+
+#[test]
+fn view() {
+    check(&["view", "--as", "subscriber", "--redact", "pii"], &[0]);
+}
+
+#[test]
+fn diff() {
+    check(&["diff"], &[0, 1]);
+}
+
+#[test]
+fn analyze() {
+    check(&["analyze", "--format", "json"], &[0]);
+}
+
+#[test]
+fn scan() {
+    check(
+        &["scan", "--format", "ndjson", "--max-inflate-size", "64MiB"],
+        &[0, 1],
+    );
+}
+
+#[test]
+fn flame() {
+    check(&["flame", "--folded"], &[0]);
+}
+
+#[test]
+fn unreadable_file() {
+    // Root reads everything, so this case cannot be tested as root: say so instead.
+    if std::env::var("USER").as_deref() == Ok("root") || unsafe_is_root() {
+        eprintln!("SKIPPED: running as root, a file without read permission is still readable");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "secret.log", b"61.0 APEX_CODE,FINE\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for cmd in ["events", "view", "diff", "analyze", "scan", "flame"] {
+        let (code, err) = run(&[cmd.to_string(), p.display().to_string()], None);
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("secret.log") && err.contains("permission denied"),
+            "{cmd}: {err}"
+        );
+    }
+}
+
+fn unsafe_is_root() -> bool {
+    // The owner of a file we just created tells whether we run as root, without libc.
+    use std::os::unix::fs::MetadataExt;
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file()
+        .metadata()
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+#[test]
+fn rules_file_with_a_bad_regex() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write(
+        dir.path(),
+        "bad-rules.toml",
+        b"[[rule]]\nid = \"BROKEN\"\ntitle = \"broken\"\nseverity = \"error\"\nliterals = [\"boom\"]\nregex = \"(unclosed\"\nevents = [\"EXCEPTION_THROWN\"]\nremedy = \"none\"\nsample = \"12:00:00.1 (1)|EXCEPTION_THROWN|[1]|boom\"\n",
+    );
+    let log = common::fixture("e2cp-fatal.log");
+    for cmd in ["scan", "analyze"] {
+        let (code, err) = run(
+            &[
+                cmd.into(),
+                "--rules".into(),
+                rules.display().to_string(),
+                log.display().to_string(),
+            ],
+            None,
+        );
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{cmd}: one line: {err}");
+        assert!(
+            err.contains("bad-rules.toml") && err.contains("BROKEN"),
+            "{cmd}: {err}"
+        );
+    }
+}
