@@ -553,3 +553,32 @@ fn table_summarises_rules_namespaces_files_and_messages() {
         "{t}"
     );
 }
+
+#[test]
+fn stdin_is_streamed_and_finds_what_the_file_scan_finds() {
+    let f = common::fixture("errors-catalogue.log");
+    let name = f.to_str().unwrap();
+    let from_file = common::run(&["scan", "--format", "ndjson", name]);
+    let from_stdin = common::run_stdin(
+        &["scan", "--format", "ndjson", "-"],
+        &std::fs::read(&f).unwrap(),
+    );
+    assert_eq!(from_stdin.status.code(), Some(0));
+    let a = String::from_utf8(from_file.stdout).unwrap();
+    let b = String::from_utf8(from_stdin.stdout)
+        .unwrap()
+        .replace("\"<stdin>\"", &format!("{name:?}"));
+    assert_eq!(a, b);
+    // A compressed stream on stdin still works (read whole, detected by magic bytes).
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&std::fs::read(&f).unwrap()).unwrap();
+        e.finish().unwrap()
+    };
+    let out = common::run_stdin(&["scan", "--format", "ndjson", "-"], &gz);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("QUERY_NON_SELECTIVE"));
+}

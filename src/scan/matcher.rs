@@ -67,9 +67,26 @@ pub fn scan_log(cat: &Catalogue, input: &mut Input) -> FileReport {
         return FileReport::failed(name, "internal: streamed input reached the matcher");
     };
     match prefilter(cat, name, bytes) {
-        Ok((report, hits)) => track(cat, input, report, &hits),
+        Ok((report, hits)) => track(cat, input, report, Some(&hits)),
         Err(done) => done,
     }
+}
+
+/// Scan a plain log read as a stream (stdin): memory stays bounded by the largest record,
+/// not by the input. `head` is the start of the stream (at least 64 KiB, or all of it),
+/// used to decide whether it is a log; `input` must yield the whole stream, head included.
+/// Without a whole-buffer search, each record is checked for literals as it passes.
+pub fn scan_stream(cat: &Catalogue, input: &mut Input, head: &[u8]) -> FileReport {
+    if let Some(why) = not_a_log(head) {
+        return FileReport::skipped(input.name.clone(), why);
+    }
+    let report = FileReport {
+        name: input.name.clone(),
+        status: Status::Scanned,
+        bytes: 0,
+        findings: Vec::new(),
+    };
+    track(cat, input, report, None)
 }
 
 /// Scan a log in a borrowed buffer (an archive member). The bytes are copied only when
@@ -81,7 +98,7 @@ pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
     match prefilter(cat, name.to_string(), bytes) {
         Ok((report, hits)) => {
             let mut input = crate::input::from_bytes(name, bytes.to_vec());
-            track(cat, &mut input, report, &hits)
+            track(cat, &mut input, report, Some(&hits))
         }
         Err(done) => done,
     }
@@ -114,9 +131,17 @@ fn prefilter(
     Ok((report, hits))
 }
 
-/// Run the parser and tracker over `input`, matching the records that hold a hit.
-fn track(cat: &Catalogue, input: &mut Input, mut report: FileReport, hits: &[u64]) -> FileReport {
+/// Run the parser and tracker over `input`, matching the records that hold a hit: those
+/// containing one of the sorted `hits` offsets, or (for streams, `None`) those in which the
+/// literal searcher finds something.
+fn track(
+    cat: &Catalogue,
+    input: &mut Input,
+    mut report: FileReport,
+    hits: Option<&[u64]>,
+) -> FileReport {
     let findings = &mut report.findings;
+    let mut streamed_bytes = 0u64;
     let mut next = 0usize;
     let mut event_no = 0u64;
     // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
@@ -128,11 +153,21 @@ fn track(cat: &Catalogue, input: &mut Input, mut report: FileReport, hits: &[u64
             event_no += 1;
         }
         let end = rec.offset + rec.raw.len() as u64;
-        if hits[next] >= end {
-            return Ok(());
-        }
-        while next < hits.len() && hits[next] < end {
-            next += 1;
+        match hits {
+            Some(hits) => {
+                if hits[next] >= end {
+                    return Ok(());
+                }
+                while next < hits.len() && hits[next] < end {
+                    next += 1;
+                }
+            }
+            None => {
+                streamed_bytes += rec.raw.len() as u64;
+                if !cat.literal_searcher().is_match(rec.raw) {
+                    return Ok(());
+                }
+            }
         }
         let (event_type, text): (&str, &[u8]) = match (rec.kind, &item.event) {
             (RecordKind::Event, Some(ev)) => {
@@ -183,11 +218,14 @@ fn track(cat: &Catalogue, input: &mut Input, mut report: FileReport, hits: &[u64
                 }
             }
         }
-        if next == hits.len() {
+        if hits.is_some_and(|h| next == h.len()) {
             return Err(io::Error::other(Stop));
         }
         Ok(())
     });
+    if hits.is_none() {
+        report.bytes = streamed_bytes;
+    }
     match res {
         Ok(_) => {}
         Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|i| i.is::<Stop>()) => {}

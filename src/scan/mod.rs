@@ -151,13 +151,7 @@ impl<'c> Scanner<'c> {
         match entry {
             Entry::Failed { name, reason } => out.push(FileReport::failed(name, reason)),
             Entry::Skipped { name, reason } => out.push(FileReport::skipped(name, reason)),
-            Entry::Stdin => {
-                let mut buf = Vec::new();
-                match std::io::stdin().lock().read_to_end(&mut buf) {
-                    Ok(_) => self.scan_owned("<stdin>", buf, 1, &mut out),
-                    Err(e) => out.push(FileReport::failed("<stdin>", format!("read failed: {e}"))),
-                }
-            }
+            Entry::Stdin => self.scan_stdin(&mut out),
             Entry::File { path, name } => match input::open_path(path) {
                 Err(e) => {
                     let reason = match &e.source {
@@ -184,6 +178,31 @@ impl<'c> Scanner<'c> {
             },
         }
         out
+    }
+
+    /// Scan stdin. A plain log is streamed (memory bounded by the largest record); an
+    /// archive or compressed stream, recognised by its first bytes, is read whole.
+    fn scan_stdin(&self, out: &mut Vec<FileReport>) {
+        const HEAD: usize = 64 * 1024;
+        let mut stdin = std::io::stdin();
+        let mut head = Vec::with_capacity(HEAD);
+        if let Err(e) = (&mut stdin).take(HEAD as u64).read_to_end(&mut head) {
+            out.push(FileReport::failed("<stdin>", format!("read failed: {e}")));
+            return;
+        }
+        let plain = archive::Kind::detect(&head) == archive::Kind::Log
+            && !input::decode::sniff(&head).is_utf16();
+        if plain {
+            let chained = std::io::Cursor::new(head.clone()).chain(stdin);
+            let mut inp = input::from_reader("<stdin>", Box::new(chained));
+            out.push(matcher::scan_stream(&self.catalogue, &mut inp, &head));
+            return;
+        }
+        let mut buf = head;
+        match stdin.read_to_end(&mut buf) {
+            Ok(_) => self.scan_owned("<stdin>", buf, 1, out),
+            Err(e) => out.push(FileReport::failed("<stdin>", format!("read failed: {e}"))),
+        }
     }
 
     /// Scan the bytes of one whole file held in memory (plain, UTF-16, gzip, zip or tar),
