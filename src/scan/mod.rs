@@ -195,7 +195,7 @@ impl<'c> Scanner<'c> {
         if plain {
             let chained = std::io::Cursor::new(head.clone()).chain(stdin);
             let mut inp = input::from_reader("<stdin>", Box::new(chained));
-            out.push(matcher::scan_stream(&self.catalogue, &mut inp, &head));
+            out.push(matcher::scan_stream(self.catalogue, &mut inp, &head));
             return;
         }
         let mut buf = head;
