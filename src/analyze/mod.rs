@@ -1,6 +1,6 @@
 //! `dbglog analyze`: the findings of one log, in one streaming pass.
 //!
-//! An [`Analyzer`] consumes the located items of [`stream::run`](crate::stream::run) and
+//! An [`Analyzer`] consumes the located items of [`crate::stream::run`] and
 //! the frames the [`Tracker`] closes, and keeps only aggregates: per-statement SOQL/DML
 //! counters, per-method time, per-namespace limit rows, and findings (errors, limits close
 //! to their maximum, statements repeated in a loop, expensive query plans, opaque

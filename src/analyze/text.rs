@@ -1,6 +1,6 @@
 //! The text form of a [`Report`]: sections for the summary, findings, limits, SOQL/DML,
 //! time and (optionally) the call tree. Text from the log goes through
-//! [`safe_text`](crate::output::safe_text), so a log can never drive the terminal.
+//! [`crate::output::safe_text`], so a log can never drive the terminal.
 
 use super::{Finding, Report, StatementTable};
 use crate::output::{safe_text, Style};
