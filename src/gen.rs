@@ -312,33 +312,6 @@ pub fn generate<W: Write>(opts: &GenOptions, w: &mut W) -> io::Result<u64> {
     Ok(g.written)
 }
 
-/// Parse a size such as `100MB`, `1GB`, `8MiB`, `512k` or a plain byte count.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("bad size '{s}': expected e.g. 100MB, 1GB, 512KiB"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "kib" => 1024.0,
-        "m" | "mb" => 1e6,
-        "mib" => 1024.0 * 1024.0,
-        "g" | "gb" => 1e9,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => {
-            return Err(format!(
-                "bad size unit in '{s}': use B, KB, MB, GB, KiB, MiB or GiB"
-            ))
-        }
-    };
-    Ok((n * mult) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,13 +331,5 @@ mod tests {
         let mut c = Vec::new();
         generate(&GenOptions { seed: 8, ..o }, &mut c).unwrap();
         assert_ne!(a, c);
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("100MB"), Ok(100_000_000));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("512"), Ok(512));
-        assert!(parse_size("12 parsecs").is_err());
     }
 }

@@ -65,12 +65,9 @@ pub fn run(args: Args) -> u8 {
             }
         },
     };
-    let mut input = match crate::input::open(&args.input) {
+    let mut input = match super::open_input(&args.input) {
         Ok(i) => i,
-        Err(e) => {
-            output::error_line(&e);
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     let opts = Options {
         view: args.view.clone(),

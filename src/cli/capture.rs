@@ -64,12 +64,9 @@ pub fn run(args: Args) -> u8 {
         },
         None => Template::default(),
     };
-    let mut input = match crate::input::open(&args.input) {
+    let mut input = match super::open_input(&args.input) {
         Ok(i) => i,
-        Err(e) => {
-            output::error_line(&e);
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     if args.input == "-" {
         ignore_sigint_on_pipe();

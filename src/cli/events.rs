@@ -34,12 +34,9 @@ pub enum StatsFormat {
 
 /// Run `dbglog events`.
 pub fn run(args: Args) -> u8 {
-    let mut input = match crate::input::open(&args.input) {
+    let mut input = match super::open_input(&args.input) {
         Ok(i) => i,
-        Err(e) => {
-            output::error_line(&e);
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     let mut out = output::stdout();
     if args.stats {

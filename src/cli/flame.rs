@@ -20,12 +20,9 @@ pub struct Args {
 
 /// Run `dbglog flame`.
 pub fn run(args: Args) -> u8 {
-    let mut input = match crate::input::open(&args.input) {
+    let mut input = match super::open_input(&args.input) {
         Ok(i) => i,
-        Err(e) => {
-            output::error_line(&e);
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     let folded = match crate::analyze::flame::fold(&mut input) {
         Ok(f) => f,

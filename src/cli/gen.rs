@@ -9,7 +9,7 @@ use std::io::Write;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Size to generate: 8MB, 100MB, 1GB, 512KiB… (the last transaction is completed).
-    #[arg(long, default_value = "8MB", value_parser = gen::parse_size)]
+    #[arg(long, default_value = "8MB", value_parser = crate::bytes::parse_size)]
     pub size: u64,
     /// Seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]

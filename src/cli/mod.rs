@@ -65,6 +65,15 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
+/// Open a command's input (a path or `-`), or report the error naming it and give the
+/// exit code to return.
+pub fn open_input(arg: &str) -> Result<crate::input::Input, u8> {
+    crate::input::open(arg).map_err(|e| {
+        crate::output::error_line(&e);
+        exit::ERROR
+    })
+}
+
 /// Report an error on stderr and return the error exit code. A broken pipe is not an
 /// error: it returns 0 quietly.
 pub fn fail(e: &crate::stream::RunError) -> u8 {

@@ -44,12 +44,9 @@ pub fn parse_ns(s: &str) -> Result<String, String> {
 
 /// Run `dbglog view`.
 pub fn run(args: Args) -> u8 {
-    let mut input = match crate::input::open(&args.input) {
+    let mut input = match super::open_input(&args.input) {
         Ok(i) => i,
-        Err(e) => {
-            output::error_line(&e);
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     let out: Box<dyn Write> = match &args.output {
         Some(p) if p != "-" => match File::create(p) {

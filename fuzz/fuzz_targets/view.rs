@@ -1,0 +1,52 @@
+//! The subscriber view on arbitrary (log-shaped) input: never panics, is idempotent, and
+//! its output shows no debug line, statement or method body of a hidden namespace.
+#![no_main]
+
+use dbglog::event::EventType;
+use dbglog::input;
+use dbglog::stream;
+use dbglog::track::Tracker;
+use dbglog::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
+use libfuzzer_sys::fuzz_target;
+
+fn subscriber(bytes: &[u8], redact: bool) -> Vec<u8> {
+    let opts = ViewOptions {
+        visibility: Visibility::new(&ViewSpec::Subscriber, &[]),
+        markers: Markers::Run,
+        redact: redact.then_some(RedactSpec { ids: false }),
+    };
+    let mut out = Vec::new();
+    view::write_view(&mut input::from_bytes("fuzz", bytes.to_vec()), &opts, &mut out).expect("in-memory view");
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    if input::decode::sniff(data).is_utf16() {
+        return;
+    }
+    let redact = data.first().is_some_and(|b| b & 1 == 1);
+    let once = subscriber(data, redact);
+    let twice = subscriber(&once, redact);
+    assert_eq!(once, twice, "view is idempotent");
+    // No-leak: no debug line, statement, variable line or non-global method body inside a
+    // hidden (non-default) namespace survives in the view.
+    let mut t = Tracker::new();
+    stream::run(&mut input::from_bytes("view", once), &mut t, |item, _| {
+        if let Some(ev) = &item.event {
+            if !item.loc.frame_ns.is_default() && item.loc.depth > 1 {
+                let name = t_name(ev.etype());
+                assert!(
+                    !matches!(ev.etype(), EventType::UserDebug | EventType::StatementExecute | EventType::VariableAssignment),
+                    "hidden {name} leaked at line {}",
+                    ev.line
+                );
+            }
+        }
+        Ok(())
+    })
+    .expect("run");
+});
+
+fn t_name(t: EventType) -> &'static str {
+    t.name().unwrap_or("?")
+}
