@@ -197,3 +197,37 @@ fn view_full_is_byte_exact_on_every_fixture() {
         );
     }
 }
+
+#[test]
+fn a_log_cannot_drive_the_terminal() {
+    // Needs a pseudo-terminal: util-linux `script` gives one. Skip with a reason without it.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no `script` command to provide a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("esc.log");
+    std::fs::write(&log, b"61.0 APEX_CODE,FINE\n12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|\x1b]0;pwned\x07\x1b[2J title\n").unwrap();
+    let cmd = format!(
+        "{} view --as full {}",
+        common::bin().display(),
+        log.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "ESC reached the terminal: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\\x1b]0;pwned\\x07"));
+    // Piped, the bytes stay exact.
+    let piped = common::run(&["view", "--as", "full", log.to_str().unwrap()]);
+    assert_eq!(piped.stdout, std::fs::read(&log).unwrap());
+}

@@ -51,7 +51,9 @@ fuzz_target!(|data: &[u8]| {
     if !input::decode::sniff(data).is_utf16() {
         assert_eq!(all, data, "round trip");
     }
-    let step = 1 + data.first().copied().unwrap_or(7) as usize;
+    // Reads of 1 to ~9 KiB: tiny chunks are covered by the proptest; here they would make
+    // every exec quadratic in the record length and starve the fuzzer.
+    let step = 1 + data.first().copied().unwrap_or(7) as usize * 37;
     let reader = Box::new(Chunks { data: data.to_vec(), pos: 0, step });
     let (chunked, _) = records(&mut input::from_reader("fuzz", reader));
     assert_eq!(chunked, whole, "chunked read");

@@ -4,7 +4,7 @@ use crate::cli::exit;
 use crate::output;
 use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 /// Arguments of `dbglog view`.
 #[derive(clap::Args, Debug)]
@@ -56,6 +56,9 @@ pub fn run(args: Args) -> u8 {
                 return exit::ERROR;
             }
         },
+        _ if io::stdout().is_terminal() => Box::new(output::TerminalSafe::new(BufWriter::new(
+            io::stdout().lock(),
+        ))),
         _ => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
     };
     let opts = ViewOptions {

@@ -170,3 +170,61 @@ impl<W: Write> Write for Reencode<W> {
         self.inner.flush()
     }
 }
+
+/// A writer for log text shown on a terminal: control characters other than newline, carriage
+/// return and tab become visible `\x1b`-style escapes, so a log cannot move the cursor, clear
+/// the screen or set the window title. Used only when stdout is a terminal: files and pipes
+/// get the exact bytes.
+pub struct TerminalSafe<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> TerminalSafe<W> {
+    /// Wrap `inner`.
+    pub fn new(inner: W) -> Self {
+        TerminalSafe {
+            inner,
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for TerminalSafe<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let unsafe_byte = |c: u8| (c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t')) || c == 0x7f;
+        if !data.iter().any(|&c| unsafe_byte(c)) {
+            self.inner.write_all(data)?;
+            return Ok(data.len());
+        }
+        self.buf.clear();
+        for &c in data {
+            if unsafe_byte(c) {
+                self.buf.extend_from_slice(format!("\\x{c:02x}").as_bytes());
+            } else {
+                self.buf.push(c);
+            }
+        }
+        self.inner.write_all(&self.buf)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_safe_escapes_control_characters() {
+        let mut out = Vec::new();
+        let mut w = TerminalSafe::new(&mut out);
+        w.write_all(b"ok\tline\r\n\x1b]0;pwned\x07\x1b[2J end\n")
+            .unwrap();
+        assert_eq!(out, b"ok\tline\r\n\\x1b]0;pwned\\x07\\x1b[2J end\n");
+        assert_eq!(safe_text(b"a\x1b[31mred"), "a\\x1b[31mred");
+    }
+}
