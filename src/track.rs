@@ -242,6 +242,12 @@ impl Tracker {
         self.top().map_or(NsId::DEFAULT, |f| f.ns)
     }
 
+    /// True when the innermost open frame is a run of `ENTERING_MANAGED_PKG` markers (what a
+    /// subscriber's log shows of package code), not a frame of code.
+    pub fn in_package_run(&self) -> bool {
+        self.top().is_some_and(|f| f.pseudo)
+    }
+
     /// Namespaces of the open frames, outermost first.
     pub fn open_namespaces(&self) -> impl Iterator<Item = NsId> + '_ {
         self.stack[..self.len].iter().map(|f| f.ns)

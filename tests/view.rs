@@ -640,3 +640,18 @@ proptest! {
         }
     }
 }
+
+/// Fuzz regression (view target, idempotence): an event of a visible frame that follows a
+/// dropped hidden trigger used to fall inside the marker run on the second pass and vanish.
+#[test]
+fn fuzz_regression_event_after_a_dropped_hidden_trigger() {
+    let input: &[u8] = b"6\n17:08:33.3 (659)|CODE_UNIT_STARTED|[|e/ger\n17:08:33.3 (3)|EAGE\n17:08:33.3 (3690)|CODE_UNIT_FINISHED|\n10:15:42.2 (228)|HA";
+    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
+    assert!(once.status.success());
+    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&once.stdout),
+        String::from_utf8_lossy(&twice.stdout)
+    );
+    assert!(String::from_utf8_lossy(&once.stdout).ends_with("|HA"));
+}

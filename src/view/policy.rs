@@ -233,6 +233,12 @@ impl Policy {
         let t = ev.etype();
         match action(t) {
             Action::Keep => Decision::Keep,
+            // Inside a bare marker run (no hidden frame of code is open) the log already shows
+            // what the subscriber's org shows: keep it. This is what makes a subscriber log
+            // pass through unchanged, and the view idempotent.
+            Action::Marker if t != EventType::EnteringManagedPkg && tracker.in_package_run() => {
+                Decision::Keep
+            }
             Action::Marker => Decision::Marker(ns),
             Action::Drop => Decision::Drop(ns),
             Action::Boundary => {
