@@ -242,10 +242,14 @@ impl Tracker {
         self.top().map_or(NsId::DEFAULT, |f| f.ns)
     }
 
-    /// True when the innermost open frame is a run of `ENTERING_MANAGED_PKG` markers (what a
-    /// subscriber's log shows of package code), not a frame of code.
-    pub fn in_package_run(&self) -> bool {
-        self.top().is_some_and(|f| f.pseudo)
+    /// True when the open frame at `depth` (1 = outermost, [`depth`](Self::depth) = innermost)
+    /// is a run of `ENTERING_MANAGED_PKG` markers (what a subscriber's log shows of package
+    /// code), not a frame of code.
+    pub fn is_package_run(&self, depth: u32) -> bool {
+        (depth as usize)
+            .checked_sub(1)
+            .and_then(|i| self.stack[..self.len].get(i))
+            .is_some_and(|f| f.pseudo)
     }
 
     /// Namespaces of the open frames, outermost first.

@@ -655,3 +655,16 @@ fn fuzz_regression_event_after_a_dropped_hidden_trigger() {
     );
     assert!(String::from_utf8_lossy(&once.stdout).ends_with("|HA"));
 }
+
+/// Fuzz regression (view target, idempotence): the entry and the exit of a system method
+/// inside a marker run that sits on a hidden frame were judged differently.
+#[test]
+fn fuzz_regression_frame_inside_a_marker_run() {
+    let input: &[u8] = b"61.\n21:40:02.2 (667)|ENTERING_MANAGED_PKG|acme\n21:40:02.2 (666)|METHOD_ENTRY|[35]|0g|acme.Invoie.post(I\n21:40:02.2|ENTERING_MANAGED_PKG|ac\n09:00:01.1 (136)|SYSTEM_METHOD_ENTRY|Y)\r\n09:00:08.1 (1663814)|SYSTEM_METHOD_EXIT";
+    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
+    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&once.stdout),
+        String::from_utf8_lossy(&twice.stdout)
+    );
+}

@@ -236,7 +236,7 @@ impl Policy {
             // Inside a bare marker run (no hidden frame of code is open) the log already shows
             // what the subscriber's org shows: keep it. This is what makes a subscriber log
             // pass through unchanged, and the view idempotent.
-            Action::Marker if t != EventType::EnteringManagedPkg && tracker.in_package_run() => {
+            Action::Marker if t != EventType::EnteringManagedPkg && in_bare_run(t, tracker) => {
                 Decision::Keep
             }
             Action::Marker => Decision::Marker(ns),
@@ -261,6 +261,17 @@ impl Policy {
                 }
             }
         }
+    }
+}
+
+/// Is the frame that contains this event a bare marker run? For an entry that is the new
+/// frame's parent; for an exit (already popped) and a leaf, the innermost frame. Entry and
+/// exit of one frame thus get the same answer.
+fn in_bare_run(t: EventType, tracker: &Tracker) -> bool {
+    let d = tracker.depth();
+    match t.role() {
+        crate::event::Role::Open(_) => tracker.is_package_run(d.saturating_sub(1)),
+        _ => tracker.is_package_run(d),
     }
 }
 
