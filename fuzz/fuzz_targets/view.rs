@@ -30,10 +30,12 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(once, twice, "view is idempotent");
     // No-leak: no debug line, statement, variable line or non-global method body inside a
     // hidden (non-default) namespace survives in the view.
+    let vis = Visibility::new(&ViewSpec::Subscriber, &[]);
     let mut t = Tracker::new();
-    stream::run(&mut input::from_bytes("view", once), &mut t, |item, _| {
+    stream::run(&mut input::from_bytes("view", once), &mut t, |item, t| {
         if let Some(ev) = &item.event {
-            if !item.loc.frame_ns.is_default() && item.loc.depth > 1 {
+            let hidden = vis.hides(t.namespaces().name(item.loc.frame_ns));
+            if hidden && item.loc.depth > 1 {
                 let name = t_name(ev.etype());
                 assert!(
                     !matches!(ev.etype(), EventType::UserDebug | EventType::StatementExecute | EventType::VariableAssignment),
