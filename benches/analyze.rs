@@ -1,29 +1,12 @@
-//! `analyze` throughput on a log built from the fixtures (criterion).
+//! `analyze` throughput on a generated log (criterion).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dbglog::analyze::{self, Options};
 use dbglog::rules::Catalogue;
-use std::path::Path;
 
+/// An 8 MB generated log (corpus-like event mix, two packages).
 fn corpus() -> Vec<u8> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut body = Vec::new();
-    for name in [
-        "e2cp-handled.log",
-        "e2cp-fatal.log",
-        "limits-near.log",
-        "errors-catalogue.log",
-    ] {
-        let text = std::fs::read(dir.join(name)).expect("fixture");
-        // Drop the header line; keep the events.
-        let start = text.iter().position(|&c| c == b'\n').map_or(0, |p| p + 1);
-        body.extend_from_slice(&text[start..]);
-    }
-    let mut log = b"61.0 APEX_CODE,FINEST;APEX_PROFILING,FINE;DB,FINEST;SYSTEM,FINE\n".to_vec();
-    while log.len() < 8 << 20 {
-        log.extend_from_slice(&body);
-    }
-    log
+    dbglog::gen::sample(8 << 20, 1)
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,4 +1,4 @@
-//! Parser throughput: framing + head parsing + tracking over a realistic log, and
+//! Parser throughput: framing + head parsing + tracking over a generated log, and
 //! framing alone. Reports bytes per second.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -7,27 +7,9 @@ use dbglog::stream;
 use dbglog::track::Tracker;
 use std::hint::black_box;
 
-/// A ~8 MB log made by repeating the event bodies of the project's fixtures.
+/// An 8 MB generated log (corpus-like event mix, two packages).
 fn sample() -> Vec<u8> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-    let mut body = Vec::new();
-    for name in [
-        "e2cp-handled.log",
-        "e2cp-fatal.log",
-        "limits-near.log",
-        "errors-catalogue.log",
-        "trap-multiline.log",
-    ] {
-        let b = std::fs::read(format!("{dir}/{name}")).expect("fixture");
-        // Drop the header line; keep everything else.
-        let start = b.iter().position(|&c| c == b'\n').map_or(0, |i| i + 1);
-        body.extend_from_slice(&b[start..]);
-    }
-    let mut log = b"61.0 APEX_CODE,FINEST;APEX_PROFILING,FINE;DB,FINEST;SYSTEM,FINE\n".to_vec();
-    while log.len() < 8 << 20 {
-        log.extend_from_slice(&body);
-    }
-    log
+    dbglog::gen::sample(8 << 20, 1)
 }
 
 fn bench(c: &mut Criterion) {

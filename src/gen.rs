@@ -312,6 +312,18 @@ pub fn generate<W: Write>(opts: &GenOptions, w: &mut W) -> io::Result<u64> {
     Ok(g.written)
 }
 
+/// A generated log of about `size` bytes in memory (for benches and tests).
+pub fn sample(size: u64, seed: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(size as usize + (1 << 20));
+    let opts = GenOptions {
+        size,
+        seed,
+        namespaces: 2,
+    };
+    generate(&opts, &mut v).expect("writing to a Vec cannot fail");
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
