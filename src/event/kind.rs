@@ -275,9 +275,8 @@ impl EventType {
         }
     }
 
-    /// Whether the type's last field carries free text that may span lines
-    /// (format.md §3.1). Used to tell quoted text from real events.
-    pub fn accepts_text(self) -> bool {
+    /// `USER_DEBUG` and its per-level variants (`USER_DEBUG_WARN`, …).
+    pub fn is_user_debug(self) -> bool {
         use EventType::*;
         matches!(
             self,
@@ -289,31 +288,41 @@ impl EventType {
                 | UserDebugFinest
                 | UserDebugInfo
                 | UserDebugWarn
-                | SoqlExecuteBegin
-                | SoslExecuteBegin
-                | LimitUsageForNs
-                | StaticVariableList
-                | CumulativeProfiling
-                | FatalError
-                | ExceptionThrown
-                | FlowValueAssignment
-                | WfRuleFilter
-                | FlowElementError
-                | FlowStartInterviewsError
-                | WfFormula
-                | ValidationFormula
-                | ValidationError
-                | WfFlowActionError
-                | WfFlowActionErrorDetail
-                | VfPageMessage
-                | EmailQueue
-                | StackFrameVariableList
-                | TestingLimits
-                | NamedCredentialResponseDetail
-                | CalloutRequest
-                | CalloutResponse
-                | DataweaveUserDebug
         )
+    }
+
+    /// Whether the type's last field carries free text that may span lines
+    /// (format.md §3.1). Used to tell quoted text from real events.
+    pub fn accepts_text(self) -> bool {
+        use EventType::*;
+        self.is_user_debug()
+            || matches!(
+                self,
+                SoqlExecuteBegin
+                    | SoslExecuteBegin
+                    | LimitUsageForNs
+                    | StaticVariableList
+                    | CumulativeProfiling
+                    | FatalError
+                    | ExceptionThrown
+                    | FlowValueAssignment
+                    | WfRuleFilter
+                    | FlowElementError
+                    | FlowStartInterviewsError
+                    | WfFormula
+                    | ValidationFormula
+                    | ValidationError
+                    | WfFlowActionError
+                    | WfFlowActionErrorDetail
+                    | VfPageMessage
+                    | EmailQueue
+                    | StackFrameVariableList
+                    | TestingLimits
+                    | NamedCredentialResponseDetail
+                    | CalloutRequest
+                    | CalloutResponse
+                    | DataweaveUserDebug
+            )
     }
 
     /// How the type's fields are laid out.

@@ -55,70 +55,63 @@ impl fmt::Display for RedactSpec {
 /// docs/views.md. Unknown types are searched too.
 pub fn carries_data(t: EventType) -> bool {
     use EventType::*;
-    matches!(
-        t,
-        UserDebug
-            | UserDebugDebug
-            | UserDebugError
-            | UserDebugFine
-            | UserDebugFiner
-            | UserDebugFinest
-            | UserDebugInfo
-            | UserDebugWarn
-            | DataweaveUserDebug
-            | VariableAssignment
-            | StackFrameVariableList
-            | CalloutRequest
-            | CalloutRequestPrepare
-            | CalloutRequestFinalize
-            | CalloutResponse
-            | NamedCredentialRequest
-            | NamedCredentialResponse
-            | NamedCredentialResponseDetail
-            | UserInfo
-            | ExceptionThrown
-            | FatalError
-            | SoqlExecuteBegin
-            | SoslExecuteBegin
-            | QuerySqlLog
-            | DmlBegin
-            | EmailQueue
-            | ValidationFormula
-            | ValidationError
-            | ValidationFail
-            | WfFieldUpdate
-            | WfFormula
-            | WfRuleEvalValue
-            | WfEmailAlert
-            | WfEmailSent
-            | WfCriteriaBegin
-            | WfFlowActionDetail
-            | WfFlowActionError
-            | WfFlowActionErrorDetail
-            | WfOutboundMsg
-            | WfChatterPost
-            | FlowValueAssignment
-            | FlowAssignmentDetail
-            | FlowActioncallDetail
-            | FlowBulkElementDetail
-            | FlowRuleDetail
-            | FlowSubflowDetail
-            | FlowLoopDetail
-            | FlowScreenDetail
-            | FlowCollectionProcessorDetail
-            | FlowElementError
-            | FlowStartInterviewsError
-            | FlowCreateInterviewError
-            | InvocableActionDetail
-            | InvocableActionError
-            | XdsDetail
-            | XdsRequestDetail
-            | XdsResponse
-            | XdsResponseDetail
-            | XdsResponseError
-            | PushNotificationSent
-            | Unknown
-    )
+    t.is_user_debug()
+        || matches!(
+            t,
+            DataweaveUserDebug
+                | VariableAssignment
+                | StackFrameVariableList
+                | CalloutRequest
+                | CalloutRequestPrepare
+                | CalloutRequestFinalize
+                | CalloutResponse
+                | NamedCredentialRequest
+                | NamedCredentialResponse
+                | NamedCredentialResponseDetail
+                | UserInfo
+                | ExceptionThrown
+                | FatalError
+                | SoqlExecuteBegin
+                | SoslExecuteBegin
+                | QuerySqlLog
+                | DmlBegin
+                | EmailQueue
+                | ValidationFormula
+                | ValidationError
+                | ValidationFail
+                | WfFieldUpdate
+                | WfFormula
+                | WfRuleEvalValue
+                | WfEmailAlert
+                | WfEmailSent
+                | WfCriteriaBegin
+                | WfFlowActionDetail
+                | WfFlowActionError
+                | WfFlowActionErrorDetail
+                | WfOutboundMsg
+                | WfChatterPost
+                | FlowValueAssignment
+                | FlowAssignmentDetail
+                | FlowActioncallDetail
+                | FlowBulkElementDetail
+                | FlowRuleDetail
+                | FlowSubflowDetail
+                | FlowLoopDetail
+                | FlowScreenDetail
+                | FlowCollectionProcessorDetail
+                | FlowElementError
+                | FlowStartInterviewsError
+                | FlowCreateInterviewError
+                | InvocableActionDetail
+                | InvocableActionError
+                | XdsDetail
+                | XdsRequestDetail
+                | XdsResponse
+                | XdsResponseDetail
+                | XdsResponseError
+                | PushNotificationSent
+                | Unknown
+        )
 }
 
 const PRECHECK: &[&str] = &[
