@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Print every event as NDJSON, or counts with --stats.
     Events(events::Args),
-    /// Print a log as a subscriber, a vendor, or in full would see it.
+    /// Print a log as the subscriber or a vendor would see it, or in full.
     View(view::Args),
     /// Show what the subscriber view hides that matters.
     Diff(diff::Args),
