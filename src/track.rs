@@ -252,6 +252,28 @@ impl Tracker {
             .is_some_and(|f| f.pseudo)
     }
 
+    /// Like [`is_package_run`](Self::is_package_run), but looking through frames that only
+    /// inherit their namespace (SOQL, DML, system methods, callouts…) to the nearest frame
+    /// of code (method, constructor, code unit, execution) or marker run at or below `depth`.
+    pub fn code_frame_is_package_run(&self, depth: u32) -> bool {
+        let n = (depth as usize).min(self.len);
+        for f in self.stack[..n].iter().rev() {
+            if f.pseudo {
+                return true;
+            }
+            if matches!(
+                f.entry,
+                EventType::MethodEntry
+                    | EventType::ConstructorEntry
+                    | EventType::CodeUnitStarted
+                    | EventType::ExecutionStarted
+            ) {
+                return false;
+            }
+        }
+        false
+    }
+
     /// Namespaces of the open frames, outermost first.
     pub fn open_namespaces(&self) -> impl Iterator<Item = NsId> + '_ {
         self.stack[..self.len].iter().map(|f| f.ns)

@@ -668,3 +668,17 @@ fn fuzz_regression_frame_inside_a_marker_run() {
         String::from_utf8_lossy(&twice.stdout)
     );
 }
+
+/// Fuzz regression (view target, idempotence): a kept DML frame whose closing was dropped
+/// with its hidden trigger left later events "inside" hidden code on the second pass.
+#[test]
+fn fuzz_regression_kept_frame_closed_by_a_dropped_event() {
+    let input: &[u8] = b" 88ws\n17:08:33.2 (3)|CODE_UNIT_STARTED|[EXTER]|TRG/a/I\n17:08:33.3|E00\n0  b31]\n21:40:02.2 (6434)|DML_BEGIN|[3\n\n12:00:00.0|CODE_UNIT_FINISHED|e\n12:00:00.034|EXEFIDS";
+    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
+    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&once.stdout),
+        String::from_utf8_lossy(&twice.stdout)
+    );
+    assert!(String::from_utf8_lossy(&once.stdout).ends_with("|EXEFIDS"));
+}

@@ -264,14 +264,15 @@ impl Policy {
     }
 }
 
-/// Is the frame that contains this event a bare marker run? For an entry that is the new
-/// frame's parent; for an exit (already popped) and a leaf, the innermost frame. Entry and
-/// exit of one frame thus get the same answer.
+/// Is the code that contains this event a bare marker run (no hidden frame of code open)?
+/// The containing frame is the new frame's parent for an entry, the innermost frame for an
+/// exit (already popped) or a leaf, so entry and exit of one frame get the same answer; and
+/// frames that only inherit a namespace (SOQL, DML, system methods) are looked through.
 fn in_bare_run(t: EventType, tracker: &Tracker) -> bool {
     let d = tracker.depth();
     match t.role() {
-        crate::event::Role::Open(_) => tracker.is_package_run(d.saturating_sub(1)),
-        _ => tracker.is_package_run(d),
+        crate::event::Role::Open(_) => tracker.code_frame_is_package_run(d.saturating_sub(1)),
+        _ => tracker.code_frame_is_package_run(d),
     }
 }
 
