@@ -94,6 +94,17 @@ pub enum IssueKind {
 }
 
 impl IssueKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [IssueKind; 7] = [
+        IssueKind::UnexpectedExit,
+        IssueKind::MissingExit,
+        IssueKind::UnclosedAtEnd,
+        IssueKind::Skipped,
+        IssueKind::MaxSize,
+        IssueKind::DepthCap,
+        IssueKind::MultipleLogs,
+    ];
+
     /// Stable kebab-case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -165,7 +176,7 @@ pub struct Tracker {
     closed: Vec<ClosedRec>,
     closed_names: Vec<u8>,
     issues: Vec<LogIssue>,
-    issue_counts: [u64; 7],
+    issue_counts: [u64; IssueKind::ALL.len()],
     logs: u64,
     passive: bool,
 }
@@ -192,7 +203,7 @@ impl Tracker {
             closed: Vec::new(),
             closed_names: Vec::new(),
             issues: Vec::new(),
-            issue_counts: [0; 7],
+            issue_counts: [0; IssueKind::ALL.len()],
             logs: 0,
             passive: false,
         }

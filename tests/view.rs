@@ -641,19 +641,26 @@ proptest! {
     }
 }
 
+/// The subscriber view of `input`, and the view of that view (both as text).
+fn subscriber_twice(input: &[u8]) -> (String, String) {
+    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
+    assert!(once.status.success());
+    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
+    assert!(twice.status.success());
+    (
+        String::from_utf8_lossy(&once.stdout).into_owned(),
+        String::from_utf8_lossy(&twice.stdout).into_owned(),
+    )
+}
+
 /// Fuzz regression (view target, idempotence): an event of a visible frame that follows a
 /// dropped hidden trigger used to fall inside the marker run on the second pass and vanish.
 #[test]
 fn fuzz_regression_event_after_a_dropped_hidden_trigger() {
     let input: &[u8] = b"6\n17:08:33.3 (659)|CODE_UNIT_STARTED|[|e/ger\n17:08:33.3 (3)|EAGE\n17:08:33.3 (3690)|CODE_UNIT_FINISHED|\n10:15:42.2 (228)|HA";
-    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
-    assert!(once.status.success());
-    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
-    assert_eq!(
-        String::from_utf8_lossy(&once.stdout),
-        String::from_utf8_lossy(&twice.stdout)
-    );
-    assert!(String::from_utf8_lossy(&once.stdout).ends_with("|HA"));
+    let (once, twice) = subscriber_twice(input);
+    assert_eq!(once, twice);
+    assert!(once.ends_with("|HA"));
 }
 
 /// Fuzz regression (view target, idempotence): the entry and the exit of a system method
@@ -661,12 +668,8 @@ fn fuzz_regression_event_after_a_dropped_hidden_trigger() {
 #[test]
 fn fuzz_regression_frame_inside_a_marker_run() {
     let input: &[u8] = b"61.\n21:40:02.2 (667)|ENTERING_MANAGED_PKG|acme\n21:40:02.2 (666)|METHOD_ENTRY|[35]|0g|acme.Invoie.post(I\n21:40:02.2|ENTERING_MANAGED_PKG|ac\n09:00:01.1 (136)|SYSTEM_METHOD_ENTRY|Y)\r\n09:00:08.1 (1663814)|SYSTEM_METHOD_EXIT";
-    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
-    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
-    assert_eq!(
-        String::from_utf8_lossy(&once.stdout),
-        String::from_utf8_lossy(&twice.stdout)
-    );
+    let (once, twice) = subscriber_twice(input);
+    assert_eq!(once, twice);
 }
 
 /// Fuzz regression (view target, idempotence): a kept DML frame whose closing was dropped
@@ -674,11 +677,7 @@ fn fuzz_regression_frame_inside_a_marker_run() {
 #[test]
 fn fuzz_regression_kept_frame_closed_by_a_dropped_event() {
     let input: &[u8] = b" 88ws\n17:08:33.2 (3)|CODE_UNIT_STARTED|[EXTER]|TRG/a/I\n17:08:33.3|E00\n0  b31]\n21:40:02.2 (6434)|DML_BEGIN|[3\n\n12:00:00.0|CODE_UNIT_FINISHED|e\n12:00:00.034|EXEFIDS";
-    let once = common::run_stdin(&["view", "--as", "subscriber", "-"], input);
-    let twice = common::run_stdin(&["view", "--as", "subscriber", "-"], &once.stdout);
-    assert_eq!(
-        String::from_utf8_lossy(&once.stdout),
-        String::from_utf8_lossy(&twice.stdout)
-    );
-    assert!(String::from_utf8_lossy(&once.stdout).ends_with("|EXEFIDS"));
+    let (once, twice) = subscriber_twice(input);
+    assert_eq!(once, twice);
+    assert!(once.ends_with("|EXEFIDS"));
 }

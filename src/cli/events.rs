@@ -148,20 +148,11 @@ pub fn write_event<W: Write>(w: &mut W, item: &Item<'_>, t: &Tracker) -> io::Res
 }
 
 fn issue_counts(t: &Tracker) -> Vec<(&'static str, u64)> {
-    use IssueKind::*;
-    [
-        UnexpectedExit,
-        MissingExit,
-        UnclosedAtEnd,
-        Skipped,
-        MaxSize,
-        DepthCap,
-        MultipleLogs,
-    ]
-    .into_iter()
-    .map(|k| (k.as_str(), t.issue_count(k)))
-    .filter(|(_, n)| *n > 0)
-    .collect()
+    IssueKind::ALL
+        .into_iter()
+        .map(|k| (k.as_str(), t.issue_count(k)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 fn print_stats_text<W: Write>(w: &mut W, name: &str, s: &Stats, t: &Tracker) -> io::Result<()> {
