@@ -681,3 +681,24 @@ fn fuzz_regression_kept_frame_closed_by_a_dropped_event() {
     assert_eq!(once, twice);
     assert!(once.ends_with("|EXEFIDS"));
 }
+
+/// Fuzz finding (view target): with a clock that runs backwards, removing a hidden event can
+/// change how the next line is framed on a second pass (docs/views.md, "Idempotence"). Both
+/// passes still succeed, only drop lines, and keep every visible line the input had.
+#[test]
+fn fuzz_finding_backwards_clock_only_drops_lines() {
+    let input: &[u8] = b"e\n21:40:02.2|ENTERING_MANAGED_PKG|acme\n21:40:02.2 (630660)|SOQL_EXECUTE_BEGIN|D\n02:00:07.1 (29838131)|CODE_UNIT_FINISHED\n21:40:02.2 (236)|EXECUTION_STARTED\nN\n02:00:07.1 (803811)|CODE_UNIT_FINISHED|Bat";
+    let (once, twice) = subscriber_twice(input);
+    let text = String::from_utf8_lossy(input);
+    let lines: Vec<&str> = text.lines().collect();
+    for out in [&once, &twice] {
+        assert!(
+            out.lines().all(|l| lines.contains(&l)),
+            "a view only drops lines: {out:?}"
+        );
+    }
+    assert!(
+        once.contains("|EXECUTION_STARTED\nN\n"),
+        "visible lines are kept: {once:?}"
+    );
+}
