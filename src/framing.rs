@@ -142,6 +142,7 @@ impl Framer {
             None => find_from(buf, pos + skip.saturating_sub(MAX_NEEDLE.len())),
         };
         let mut nl_from = pos + skip;
+        let mut newlines = crate::bytes::Newlines::new(buf);
 
         macro_rules! single {
             ($kind:expr, $start:expr, $end:expr, $line:expr) => {{
@@ -157,8 +158,8 @@ impl Framer {
 
         while pos < buf.len() {
             let from = nl_from.max(pos);
-            let (line_end, next) = match crate::bytes::find_byte(b'\n', &buf[from..]) {
-                Some(i) => (from + i, from + i + 1),
+            let (line_end, next) = match newlines.find(from) {
+                Some(i) => (i, i + 1),
                 None if eof => (buf.len(), buf.len()),
                 None => {
                     self.scanned = buf.len() - pos;
