@@ -14,13 +14,22 @@ type Framed = (Vec<(RecordKind, Vec<u8>, u64)>, Vec<u8>);
 
 /// Collect (kind, raw, line) of every record, plus the number of physical lines covered.
 fn frame(inp: &mut dbglog::input::Input) -> Framed {
+    frame_with(inp, stream::Threads::One)
+}
+
+fn frame_with(inp: &mut dbglog::input::Input, threads: stream::Threads) -> Framed {
     let mut recs = Vec::new();
     let mut all = Vec::new();
-    stream::run(inp, &mut Tracker::new().with_max_depth(64), |i, _| {
-        recs.push((i.record.kind, i.record.raw.to_vec(), i.record.line));
-        all.extend_from_slice(i.record.raw);
-        Ok(())
-    })
+    stream::run_with(
+        inp,
+        &mut Tracker::new().with_max_depth(64),
+        threads,
+        |i, _| {
+            recs.push((i.record.kind, i.record.raw.to_vec(), i.record.line));
+            all.extend_from_slice(i.record.raw);
+            Ok(())
+        },
+    )
     .expect("run");
     (recs, all)
 }
@@ -110,6 +119,8 @@ proptest! {
     ) {
         let (whole, all) = frame(&mut input::from_bytes("p", doc.clone()));
         prop_assert_eq!(&all, &doc);
+        let two = frame_with(&mut input::from_bytes("p", doc.clone()), stream::Threads::Two);
+        prop_assert_eq!(&two.0, &whole);
         let r = Choppy { data: doc.clone(), pos: 0, sizes, k: 0 };
         let (chunked, all2) = frame(&mut input::from_reader("p", Box::new(r)));
         prop_assert_eq!(all2, doc);
@@ -123,6 +134,69 @@ proptest! {
         let _ = frame(&mut input::from_bytes("p", d.clone()));
         let _ = frame(&mut input::from_reader("p", Box::new(std::io::Cursor::new(d))));
     }
+}
+
+/// Every located item (record, event, namespaces, depth, log index) of a run.
+fn located(inp: &mut dbglog::input::Input, threads: stream::Threads) -> Vec<String> {
+    let mut out = Vec::new();
+    stream::run_with(inp, &mut Tracker::new(), threads, |i, t| {
+        out.push(format!(
+            "{:?} {} {} {:?} {} {} {:?} {}",
+            i.record.kind,
+            i.record.offset,
+            i.record.line,
+            i.event.map(|e| e.etype()),
+            i.loc.depth,
+            String::from_utf8_lossy(t.namespaces().name(i.loc.frame_ns)),
+            i.loc
+                .caller_ns
+                .map(|n| String::from_utf8_lossy(t.namespaces().name(n)).into_owned()),
+            i.log
+        ));
+        Ok(())
+    })
+    .expect("run");
+    out
+}
+
+/// Framing on a second thread hands the tracker exactly what one thread does, across many
+/// batches of records.
+#[test]
+fn two_threads_locate_every_record_as_one_does() {
+    let log = dbglog::gen::sample(3 << 20, 7);
+    let one = located(
+        &mut input::from_bytes("gen", log.clone()),
+        stream::Threads::One,
+    );
+    let two = located(&mut input::from_bytes("gen", log), stream::Threads::Two);
+    assert!(one.len() > 20_000, "several batches: {}", one.len());
+    assert_eq!(one, two);
+}
+
+/// A consumer error ends a two-thread run with that error (the framing thread stops too).
+#[test]
+fn a_consumer_error_stops_a_two_thread_run() {
+    let log = dbglog::gen::sample(3 << 20, 8);
+    let mut seen = 0u64;
+    let res = stream::run_with(
+        &mut input::from_bytes("gen", log),
+        &mut Tracker::new(),
+        stream::Threads::Two,
+        |_, _| {
+            seen += 1;
+            if seen == 5000 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "closed",
+                ));
+            }
+            Ok(())
+        },
+    );
+    assert!(
+        matches!(res, Err(stream::RunError::Consumer(e)) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    );
+    assert_eq!(seen, 5000);
 }
 
 /// The corpus test: every real log parses, round-trips byte for byte, and every line is

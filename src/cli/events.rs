@@ -40,10 +40,11 @@ pub fn run(args: Args) -> u8 {
     };
     let mut out = output::stdout();
     if args.stats {
-        // Counting needs no frames: parse only.
+        // Counting needs no frames: parse only, on one thread (the count is too cheap to
+        // share the work).
         let mut tracker = Tracker::passive();
         let mut stats = Stats::default();
-        let res = stream::run(&mut input, &mut tracker, |item, _| {
+        let res = stream::run_with(&mut input, &mut tracker, stream::Threads::One, |item, _| {
             stats.add(item);
             Ok(())
         });

@@ -148,26 +148,25 @@ pub enum Layout {
     Tail(u8),
 }
 
-struct Facts {
-    roles: [Role; KNOWN_COUNT],
-}
-
-fn facts() -> &'static Facts {
-    static FACTS: OnceLock<Facts> = OnceLock::new();
-    FACTS.get_or_init(|| {
-        let mut roles = [Role::Leaf; KNOWN_COUNT];
-        for (i, (open, closes)) in FRAME_PAIRS.iter().enumerate() {
-            roles[*open as usize] = Role::Open(i as u8);
-            for c in closes.iter() {
-                roles[*c as usize] = Role::Close;
-            }
+/// Each known type's part in the frame stack, computed at compile time from [`FRAME_PAIRS`].
+const ROLES: [Role; KNOWN_COUNT] = {
+    let mut roles = [Role::Leaf; KNOWN_COUNT];
+    let mut i = 0;
+    while i < FRAME_PAIRS.len() {
+        let (open, closes) = FRAME_PAIRS[i];
+        roles[open as usize] = Role::Open(i as u8);
+        let mut k = 0;
+        while k < closes.len() {
+            roles[closes[k] as usize] = Role::Close;
+            k += 1;
         }
-        roles[EventType::EnteringManagedPkg as usize] = Role::PackageMarker;
-        roles[EventType::ExceptionThrown as usize] = Role::Discontinuity;
-        roles[EventType::FatalError as usize] = Role::Discontinuity;
-        Facts { roles }
-    })
-}
+        i += 1;
+    }
+    roles[EventType::EnteringManagedPkg as usize] = Role::PackageMarker;
+    roles[EventType::ExceptionThrown as usize] = Role::Discontinuity;
+    roles[EventType::FatalError as usize] = Role::Discontinuity;
+    roles
+};
 
 /// Hash-table lookup of type names: two unaligned 8-byte loads and a multiply pick a slot;
 /// those words, the bytes 8–16 and the length confirm it (names of up to 24 bytes are fully
@@ -301,11 +300,7 @@ impl EventType {
     /// The type's part in the frame stack.
     #[inline]
     pub fn role(self) -> Role {
-        facts()
-            .roles
-            .get(self as usize)
-            .copied()
-            .unwrap_or(Role::Leaf)
+        ROLES.get(self as usize).copied().unwrap_or(Role::Leaf)
     }
 
     /// For an entry type, the exit types that close it.

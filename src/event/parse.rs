@@ -3,7 +3,8 @@
 
 use super::kind::Layout;
 use super::table::EventType;
-use memchr::{memchr, memrchr};
+use crate::bytes::find_byte;
+use memchr::memrchr;
 use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
 use nom::character::complete::char;
 use nom::combinator::opt;
@@ -241,7 +242,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub fn first_line(&self) -> &'a [u8] {
         let b = self.body();
-        match memchr(b'\n', b) {
+        match find_byte(b'\n', b) {
             Some(n) => strip_cr(&b[..n]),
             None => b,
         }
@@ -249,7 +250,7 @@ impl<'a> Event<'a> {
 
     /// True if the event has continuation lines.
     pub fn is_multiline(&self) -> bool {
-        memchr(b'\n', self.body()).is_some()
+        find_byte(b'\n', self.body()).is_some()
     }
 
     /// The event's fields, split according to the type's [`Layout`].
@@ -269,7 +270,8 @@ impl<'a> Event<'a> {
         if b.first() != Some(&b'[') {
             return None;
         }
-        let close = memchr(b']', &b[..b.len().min(12)])?;
+        // `[N]` with at most 10 digits: a short scalar scan beats a memchr call here.
+        let close = b.iter().take(12).position(|&c| c == b']')?;
         parse_u32(&b[1..close])
     }
 
@@ -347,7 +349,7 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn new(body: &'a [u8], layout: Layout) -> Self {
-        let first_line_end = memchr(b'\n', body).unwrap_or(body.len());
+        let first_line_end = find_byte(b'\n', body).unwrap_or(body.len());
         let mut f = Fields {
             rest: Some(body),
             splits_left: u8::MAX,
@@ -409,7 +411,7 @@ impl<'a> Iterator for Fields<'a> {
         if let Some(rest) = self.rest {
             if self.splits_left > 0 {
                 let limit = self.first_line_end.min(rest.len());
-                if let Some(p) = memchr(b'|', &rest[..limit]) {
+                if let Some(p) = find_byte(b'|', &rest[..limit]) {
                     self.rest = Some(&rest[p + 1..]);
                     self.first_line_end -= p + 1;
                     if self.splits_left != u8::MAX {
@@ -419,7 +421,7 @@ impl<'a> Iterator for Fields<'a> {
                 }
             }
             self.rest = None;
-            return Some(if memchr(b'\n', rest).is_some() {
+            return Some(if find_byte(b'\n', rest).is_some() {
                 rest
             } else {
                 strip_cr(rest)
@@ -440,7 +442,7 @@ mod tests {
 
     fn ev(line: &[u8]) -> Event<'_> {
         let end = trim_terminator(line);
-        let first = memchr(b'\n', &line[..end]).unwrap_or(end);
+        let first = memchr::memchr(b'\n', &line[..end]).unwrap_or(end);
         let h = head(strip_cr(&line[..first])).expect("event line");
         Event::new(h, line, 0, 1)
     }

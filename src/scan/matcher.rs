@@ -147,7 +147,8 @@ fn track(
     // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
     let mut last_fatal: Option<(u64, u32, Vec<u8>, usize)> = None;
     let mut tracker = Tracker::new();
-    let res = stream::run(input, &mut tracker, |item, t| {
+    // One thread per file: `scan -j N` spreads files over N threads itself.
+    let res = stream::run_with(input, &mut tracker, stream::Threads::One, |item, t| {
         let rec = &item.record;
         if item.event.is_some() {
             event_no += 1;
