@@ -42,7 +42,11 @@ fn timed<F: FnMut()>(iters: u64, mut f: F) -> Duration {
 /// Scan `data` as a log through the matcher, reusing the buffer (no fresh allocation).
 fn scan_reusing(cat: &Catalogue, buf: &mut Vec<u8>) {
     let mut inp = input::from_bytes("bench.log", std::mem::take(buf));
-    black_box(matcher::scan_log(cat, &mut inp));
+    black_box(matcher::scan_log(
+        cat,
+        &mut inp,
+        dbglog::stream::Threads::One,
+    ));
     if let Data::Owned(v) = inp.data {
         *buf = v;
     }

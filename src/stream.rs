@@ -9,7 +9,7 @@
 //! the consumer one at a time, in input order, on the calling thread.
 
 use crate::event::parse::Head;
-use crate::event::Event;
+use crate::event::{Event, EventType};
 use crate::framing::{Framer, Record, RecordKind};
 use crate::input::{Data, Input, InputError, CHUNK};
 use crate::track::{Located, Tracker};
@@ -234,14 +234,22 @@ where
     Ok(s)
 }
 
-/// A record as the framing thread hands it over: a span of the shared buffer.
+/// A record as the framing thread hands it over, packed into 40 bytes (the batches cross
+/// between cores, so their size is the cost): records tile the buffer, so a record starts
+/// where the one before it ended and only its length travels; its line travels as the
+/// distance from the previous record's line.
 #[derive(Clone, Copy)]
 struct Span {
+    len: u64,
+    nanos: u64,
+    line_delta: u32,
+    wall_ms: u32,
+    type_start: u32,
+    type_end: u32,
+    etype: EventType,
     kind: RecordKind,
-    start: usize,
-    end: usize,
-    line: u64,
-    head: Option<Head>,
+    has_head: bool,
+    has_nanos: bool,
 }
 
 /// Frame `buf` on a scoped second thread, in batches, and feed the records to `st` here.
@@ -256,15 +264,28 @@ where
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<Span>>();
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
+            let mut last_line = 1u64;
             let mut emit = |r: Record<'_>| -> Result<(), ()> {
-                let start = r.offset as usize;
-                batch.push(Span {
-                    kind: r.kind,
-                    start,
-                    end: start + r.raw.len(),
-                    line: r.line,
-                    head: r.head,
+                let h = r.head.unwrap_or(Head {
+                    wall_ms: 0,
+                    nanos: None,
+                    etype: EventType::Unknown,
+                    type_start: 0,
+                    type_end: 0,
                 });
+                batch.push(Span {
+                    len: r.raw.len() as u64,
+                    nanos: h.nanos.unwrap_or(0),
+                    line_delta: (r.line - last_line) as u32,
+                    wall_ms: h.wall_ms,
+                    type_start: h.type_start,
+                    type_end: h.type_end,
+                    etype: h.etype,
+                    kind: r.kind,
+                    has_head: r.head.is_some(),
+                    has_nanos: h.nanos.is_some(),
+                });
+                last_line = r.line;
                 if batch.len() == BATCH {
                     let fresh = empty_rx
                         .try_recv()
@@ -279,15 +300,27 @@ where
                 let _ = full_tx.send(batch);
             }
         });
+        let mut start = 0usize;
+        let mut line = 1u64;
         for mut batch in full_rx {
             for sp in batch.drain(..) {
+                let end = start + sp.len as usize;
+                line += sp.line_delta as u64;
+                let head = sp.has_head.then_some(Head {
+                    wall_ms: sp.wall_ms,
+                    nanos: sp.has_nanos.then_some(sp.nanos),
+                    etype: sp.etype,
+                    type_start: sp.type_start,
+                    type_end: sp.type_end,
+                });
                 st.record(Record {
                     kind: sp.kind,
-                    raw: &buf[sp.start..sp.end],
-                    offset: sp.start as u64,
-                    line: sp.line,
-                    head: sp.head,
+                    raw: &buf[start..end],
+                    offset: start as u64,
+                    line,
+                    head,
                 })?;
+                start = end;
             }
             let _ = empty_tx.send(batch);
         }

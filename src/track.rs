@@ -664,7 +664,7 @@ impl Tracker {
         let line = ev.source_line();
         let found = self.stack[..self.len].iter().rposition(|f| {
             !f.pseudo
-                && f.entry.closed_by().contains(&t)
+                && t.closes(f.entry)
                 && match (line, f.src_line) {
                     (Some(a), Some(b)) => a == b || a == 0 || b == 0,
                     _ => true,

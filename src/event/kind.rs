@@ -168,6 +168,27 @@ const ROLES: [Role; KNOWN_COUNT] = {
     roles
 };
 
+/// For each exit type, the index in [`FRAME_PAIRS`] of the pair it closes (`u8::MAX` for
+/// none). Built at compile time; building fails if an exit closed two kinds of frame.
+const CLOSER: [u8; KNOWN_COUNT] = {
+    let mut closer = [u8::MAX; KNOWN_COUNT];
+    let mut i = 0;
+    while i < FRAME_PAIRS.len() {
+        let closes = FRAME_PAIRS[i].1;
+        let mut k = 0;
+        while k < closes.len() {
+            assert!(
+                closer[closes[k] as usize] == u8::MAX,
+                "an exit closes one kind of frame"
+            );
+            closer[closes[k] as usize] = i as u8;
+            k += 1;
+        }
+        i += 1;
+    }
+    closer
+};
+
 /// Hash-table lookup of type names: two unaligned 8-byte loads and a multiply pick a slot;
 /// those words, the bytes 8–16 and the length confirm it (names of up to 24 bytes are fully
 /// covered; only longer names compare the rest). Measured faster than the
@@ -303,6 +324,15 @@ impl EventType {
         ROLES.get(self as usize).copied().unwrap_or(Role::Leaf)
     }
 
+    /// True if this exit type closes frames opened by `entry` (one table lookup).
+    #[inline]
+    pub fn closes(self, entry: EventType) -> bool {
+        match (CLOSER.get(self as usize), entry.role()) {
+            (Some(&c), Role::Open(i)) => c == i,
+            _ => false,
+        }
+    }
+
     /// For an entry type, the exit types that close it.
     pub fn closed_by(self) -> &'static [EventType] {
         match self.role() {
@@ -426,6 +456,19 @@ mod tests {
                     table::lookup(&b),
                     "{}",
                     String::from_utf8_lossy(&b)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn closes_agrees_with_the_pair_table() {
+        for &entry in table::ALL.iter() {
+            for &exit in table::ALL.iter() {
+                assert_eq!(
+                    exit.closes(entry),
+                    entry.closed_by().contains(&exit),
+                    "{entry:?} {exit:?}"
                 );
             }
         }

@@ -61,13 +61,13 @@ impl std::error::Error for Stop {}
 
 /// Scan one log held in memory (`input` must be mapped or owned). Never fails on content:
 /// a buffer that is not a log is reported as skipped.
-pub fn scan_log(cat: &Catalogue, input: &mut Input) -> FileReport {
+pub fn scan_log(cat: &Catalogue, input: &mut Input, threads: stream::Threads) -> FileReport {
     let name = input.name.clone();
     let Some(bytes) = input.as_slice() else {
         return FileReport::failed(name, "internal: streamed input reached the matcher");
     };
     match prefilter(cat, name, bytes) {
-        Ok((report, hits)) => track(cat, input, report, Some(&hits)),
+        Ok((report, hits)) => track(cat, input, report, Some(&hits), threads),
         Err(done) => done,
     }
 }
@@ -86,19 +86,23 @@ pub fn scan_stream(cat: &Catalogue, input: &mut Input, head: &[u8]) -> FileRepor
         bytes: 0,
         findings: Vec::new(),
     };
-    track(cat, input, report, None)
+    track(cat, input, report, None, stream::Threads::One)
 }
 
 /// Scan a log in a borrowed buffer (an archive member). The bytes are copied only when
 /// the prefilter finds something, for the parser to own them.
 pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
     if crate::input::decode::sniff(bytes).is_utf16() {
-        return scan_log(cat, &mut crate::input::from_bytes(name, bytes.to_vec()));
+        return scan_log(
+            cat,
+            &mut crate::input::from_bytes(name, bytes.to_vec()),
+            stream::Threads::One,
+        );
     }
     match prefilter(cat, name.to_string(), bytes) {
         Ok((report, hits)) => {
             let mut input = crate::input::from_bytes(name, bytes.to_vec());
-            track(cat, &mut input, report, Some(&hits))
+            track(cat, &mut input, report, Some(&hits), stream::Threads::One)
         }
         Err(done) => done,
     }
@@ -139,6 +143,7 @@ fn track(
     input: &mut Input,
     mut report: FileReport,
     hits: Option<&[u64]>,
+    threads: stream::Threads,
 ) -> FileReport {
     let findings = &mut report.findings;
     let mut streamed_bytes = 0u64;
@@ -147,8 +152,7 @@ fn track(
     // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
     let mut last_fatal: Option<(u64, u32, Vec<u8>, usize)> = None;
     let mut tracker = Tracker::new();
-    // One thread per file: `scan -j N` spreads files over N threads itself.
-    let res = stream::run_with(input, &mut tracker, stream::Threads::One, |item, t| {
+    let res = stream::run_with(input, &mut tracker, threads, |item, t| {
         let rec = &item.record;
         if item.event.is_some() {
             event_no += 1;

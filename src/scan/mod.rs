@@ -22,6 +22,7 @@ pub mod walk;
 
 use crate::input::{self, Data, Input};
 use crate::rules::{Catalogue, Severity};
+use crate::stream;
 use rayon::prelude::*;
 use std::io::Read;
 use walk::Entry;
@@ -134,10 +135,17 @@ impl<'c> Scanner<'c> {
     /// order, archive members in archive order. `done` is called once per finished entry
     /// (for a progress bar).
     pub fn scan_entries(&self, entries: &[Entry], done: &(dyn Fn() + Sync)) -> Vec<FileReport> {
+        // One file and spare threads: frame it on a second thread (see stream::Threads).
+        // With many entries the threads are already busy with one entry each.
+        let threads = if entries.len() == 1 && rayon::current_num_threads() > 1 {
+            stream::Threads::Auto
+        } else {
+            stream::Threads::One
+        };
         let nested: Vec<Vec<FileReport>> = entries
             .par_iter()
             .map(|e| {
-                let r = self.scan_entry(e);
+                let r = self.scan_entry(e, threads);
                 done();
                 r
             })
@@ -146,7 +154,7 @@ impl<'c> Scanner<'c> {
     }
 
     /// Scan one entry: a file (plain, compressed or archive), stdin, or a decided outcome.
-    pub fn scan_entry(&self, entry: &Entry) -> Vec<FileReport> {
+    pub fn scan_entry(&self, entry: &Entry, threads: stream::Threads) -> Vec<FileReport> {
         let mut out = Vec::new();
         match entry {
             Entry::Failed { name, reason } => out.push(FileReport::failed(name, reason)),
@@ -172,7 +180,7 @@ impl<'c> Scanner<'c> {
                             }
                         }
                     } else {
-                        self.scan_input(inp, 1, &mut out);
+                        self.scan_input(inp, 1, threads, &mut out);
                     }
                 }
             },
@@ -215,11 +223,22 @@ impl<'c> Scanner<'c> {
 
     /// Scan bytes that are a whole file: detect the format and dispatch.
     fn scan_owned(&self, name: &str, buf: Vec<u8>, depth: u32, out: &mut Vec<FileReport>) {
-        self.scan_input(input::from_bytes(name, buf), depth, out);
+        self.scan_input(
+            input::from_bytes(name, buf),
+            depth,
+            stream::Threads::One,
+            out,
+        );
     }
 
     /// Scan an input held in memory (mapped or owned).
-    fn scan_input(&self, mut inp: Input, depth: u32, out: &mut Vec<FileReport>) {
+    fn scan_input(
+        &self,
+        mut inp: Input,
+        depth: u32,
+        threads: stream::Threads,
+        out: &mut Vec<FileReport>,
+    ) {
         let kind = archive::Kind::detect(inp.as_slice().unwrap_or(&[]));
         if kind != archive::Kind::Log {
             if depth > MAX_NESTING {
@@ -233,7 +252,7 @@ impl<'c> Scanner<'c> {
             archive::scan_archive(self, kind, &inp.name, bytes, depth, out);
             return;
         }
-        out.push(matcher::scan_log(self.catalogue, &mut inp));
+        out.push(matcher::scan_log(self.catalogue, &mut inp, threads));
     }
 
     /// Scan a member's bytes, held in the caller's reusable buffer.
