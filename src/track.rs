@@ -179,6 +179,7 @@ pub struct Tracker {
     issue_counts: [u64; IssueKind::ALL.len()],
     logs: u64,
     passive: bool,
+    keep_closed: bool,
 }
 
 impl Default for Tracker {
@@ -206,6 +207,7 @@ impl Tracker {
             issue_counts: [0; IssueKind::ALL.len()],
             logs: 0,
             passive: false,
+            keep_closed: true,
         }
     }
 
@@ -224,6 +226,13 @@ impl Tracker {
         for n in names {
             self.ns.learn(n.as_ref());
         }
+        self
+    }
+
+    /// Do not record closed frames or frame names: [`Tracker::closed`] stays empty. For
+    /// consumers that only ask where each event sits (views, scan), it saves a copy per frame.
+    pub fn without_closed(mut self) -> Self {
+        self.keep_closed = false;
         self
     }
 
@@ -418,6 +427,13 @@ impl Tracker {
         let f = &self.stack[i];
         let end = end.max(f.start);
         let total = end - f.start;
+        if i > 0 {
+            self.stack[i - 1].child_total += total;
+        }
+        if !self.keep_closed {
+            return;
+        }
+        let f = &self.stack[i];
         let s = self.closed_names.len();
         self.closed_names.extend_from_slice(&f.name);
         self.closed.push(ClosedRec {
@@ -433,9 +449,6 @@ impl Tracker {
             src_line: f.src_line,
             how,
         });
-        if i > 0 {
-            self.stack[i - 1].child_total += total;
-        }
     }
 
     fn push(
@@ -481,9 +494,11 @@ impl Tracker {
             buf.clear();
             slot.name = buf;
         }
-        let slot = &mut self.stack[self.len];
-        slot.name
-            .extend_from_slice(&name[..name.len().min(NAME_CAP)]);
+        if self.keep_closed {
+            let slot = &mut self.stack[self.len];
+            slot.name
+                .extend_from_slice(&name[..name.len().min(NAME_CAP)]);
+        }
         self.len += 1;
         true
     }
@@ -692,7 +707,12 @@ impl Tracker {
             let f = &self.stack[self.len - 1];
             let pseudo = f.pseudo;
             if !pseudo && f.log_line > self.last_discontinuity {
-                let (fl, name) = (f.log_line, String::from_utf8_lossy(&f.name).into_owned());
+                let name = if f.name.is_empty() {
+                    f.entry.name().unwrap_or("?").to_string()
+                } else {
+                    String::from_utf8_lossy(&f.name).into_owned()
+                };
+                let fl = f.log_line;
                 self.issue(IssueKind::MissingExit, ev.line, || {
                     format!("frame opened at line {fl} ({name}) has no exit")
                 });

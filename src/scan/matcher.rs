@@ -151,7 +151,7 @@ fn track(
     let mut event_no = 0u64;
     // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
     let mut last_fatal: Option<(u64, u32, Vec<u8>, usize)> = None;
-    let mut tracker = Tracker::new();
+    let mut tracker = Tracker::new().without_closed();
     let res = stream::run_with(input, &mut tracker, threads, |item, t| {
         let rec = &item.record;
         if item.event.is_some() {

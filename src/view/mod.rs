@@ -39,7 +39,8 @@ pub fn write_view<W: Write + ?Sized>(
     opts: &ViewOptions,
     out: &mut W,
 ) -> Result<Summary, RunError> {
-    let mut tracker = tracker_for(input, opts);
+    // The view asks only where each event sits, never for closed frames.
+    let mut tracker = tracker_for(input, opts).without_closed();
     let mut w = ViewWriter::new(opts);
     stream::run(input, &mut tracker, |item, t| {
         w.write_item(item, t, out).map(|_| ())
