@@ -8,8 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-200MB}; RUNS=${2:-3}
 WORK=${TMPDIR:-/tmp}/dbglog-throughput; mkdir -p "$WORK"
-cargo build --release -q || exit 2
+cargo build --release -q --bin dbglog --example ceiling || exit 2
 B=$PWD/target/release/dbglog
+CEIL=$PWD/target/release/examples/ceiling
 LOG=$WORK/gen-$SIZE.log
 [ -s "$LOG" ] || "$B" gen --size "$SIZE" --seed 1 --namespaces 2 -o "$LOG"
 BYTES=$(stat -c %s "$LOG")
@@ -53,20 +54,22 @@ echo "| command | MB/s | ratio |"
 echo "|---|---:|---|"
 t_cat=$(best cat "$LOG");                      row "cat (ceiling)" "$BYTES" "$t_cat"
 t_wc=$(best wc -l "$LOG");                     row "wc -l (ceiling)" "$BYTES" "$t_wc"
+t_ceil=$(best "$CEIL" "$LOG");                 row "lines + 2× memchr \| + name match (ceiling)" "$BYTES" "$t_ceil"
 if command -v rg >/dev/null; then
   t_rg=$(best rg -c -F -f "$WORK/patterns.txt" "$LOG"); row "rg -c -F -f patterns (ceiling)" "$BYTES" "$t_rg"
   t_rgz=$(best rg -z -c -F -f "$WORK/patterns.txt" "$WORK/gz"); row "rg -z -c -F -f, 64 .gz" "$GZBYTES" "$t_rgz"
 fi
 t_gz=$(best sh -c "for f in $WORK/gz/*.gz; do gzip -dc \$f; done"); row "gzip -dc, 64 .gz (one thread)" "$GZBYTES" "$t_gz"
-t=$(best "$B" events --stats "$LOG");          row "dbglog events --stats" "$BYTES" "$t" "$t_wc" "of wc -l"
+t=$(best "$B" events --stats "$LOG");          row "dbglog events --stats (one thread)" "$BYTES" "$t" "$t_ceil" "of the parse ceiling"
 t=$(best "$B" view --as subscriber "$LOG");    row "dbglog view --as subscriber" "$BYTES" "$t" "$t_cat" "of cat"
 t=$(best "$B" view --as subscriber --redact pii "$LOG"); row "dbglog view --as subscriber --redact pii" "$BYTES" "$t" "$t_cat" "of cat"
 t=$(best "$B" analyze "$LOG");                 row "dbglog analyze" "$BYTES" "$t"
 t=$(best "$B" scan -j 1 --format ndjson "$LOG"); row "dbglog scan -j 1 (plain)" "$BYTES" "$t" "${t_rg:-}" "of rg -F -f"
+t=$(best "$B" scan --format ndjson "$LOG");    row "dbglog scan (plain, default -j)" "$BYTES" "$t" "${t_rg:-}" "of rg -F -f"
 t=$(best "$B" scan -j 2 --format ndjson "$WORK/gz"); row "dbglog scan -j 2, 64 .gz" "$GZBYTES" "$t" "${t_rgz:-}" "vs rg -z"
 t=$(best "$B" capture --dir "$WORK/cap" --gzip "$LOG"); rm -rf "$WORK/cap"; row "dbglog capture --gzip" "$BYTES" "$t"
 t_gzc=$(best sh -c "gzip -1 -c $LOG"); row "gzip -1 -c (capture baseline)" "$BYTES" "$t_gzc"
 echo
 echo "peak RSS (KB): analyze $(rss "$B" analyze "$LOG") for a $((BYTES/1024)) KB log;" \
-  "view from stdin $(rss sh -c "$B view --as subscriber - < $LOG");" \
-  "scan from stdin $(rss sh -c "$B scan --format ndjson - < $LOG")"
+  "view from stdin, 1 GB generated log: $("$B" gen --size 1GB --seed 2 | rss "$B" view --as subscriber -);" \
+  "scan from stdin, same: $("$B" gen --size 1GB --seed 2 | rss "$B" scan --format ndjson -)"

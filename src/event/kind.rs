@@ -270,7 +270,7 @@ fn name_index() -> &'static NameIndex {
 
 impl EventType {
     /// Look a type name up; unknown names give [`EventType::Unknown`].
-    #[inline]
+    #[inline(always)]
     pub fn from_name(name: &[u8]) -> EventType {
         if name.is_empty() || name.len() > 64 {
             return EventType::Unknown;

@@ -92,7 +92,7 @@ fn leading_digits(b: &[u8]) -> (u64, usize) {
 /// This is the hot path of the whole program, so it is a hand-written scanner over fixed
 /// positions. [`head_nom`] is the same grammar written with nom; a property test checks
 /// that the two agree on arbitrary lines.
-#[inline]
+#[inline(always)]
 pub fn head(line: &[u8]) -> Option<Head> {
     // HH:MM:SS. — fixed positions, checked as one 8-byte word.
     if line.len() < 12 || line[8] != b'.' {
