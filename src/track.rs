@@ -653,7 +653,10 @@ impl Tracker {
                 inherit
             }
             _ => {
-                name = frame_name(ev, t);
+                // The name is only kept for closed frames.
+                if self.keep_closed {
+                    name = frame_name(ev, t);
+                }
                 inherit
             }
         };
