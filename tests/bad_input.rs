@@ -309,3 +309,48 @@ fn rules_file_with_a_bad_regex() {
         );
     }
 }
+
+/// Output safety: log text that carries terminal control sequences (set the title, clear
+/// the screen) comes out escaped in every human-readable report, coloured or not.
+#[test]
+fn control_sequences_from_a_log_never_reach_text_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "\x1b]0;pwned\x07\x1b[2J";
+    let log = write(
+        dir.path(),
+        "evil.log",
+        format!(
+            "61.0 APEX_CODE,FINEST\n\
+             12:00:00.1 (100)|EXECUTION_STARTED\n\
+             12:00:00.1 (200)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex\n\
+             12:00:00.1 (300)|USER_DEBUG|[1]|DEBUG|{evil}\n\
+             12:00:00.1 (400)|EXCEPTION_THROWN|[2]|System.NullPointerException: Attempt to de-reference a null object {evil}\n\
+             12:00:00.1 (500)|FATAL_ERROR|System.NullPointerException: Attempt to de-reference a null object {evil}\n\n\
+             AnonymousBlock: line 2, column 1\n\
+             12:00:00.1 (600)|CODE_UNIT_FINISHED|execute_anonymous_apex\n\
+             12:00:00.1 (700)|EXECUTION_FINISHED\n"
+        )
+        .as_bytes(),
+    );
+    let path = log.display().to_string();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["analyze", &path],
+        vec!["analyze", "--color", "always", &path],
+        vec!["analyze", "--tree", &path],
+        vec!["scan", &path],
+        vec!["scan", "--color", "always", &path],
+        vec!["diff", &path],
+        vec!["events", "--stats", &path],
+    ];
+    for args in cases {
+        let out = common::run(&args);
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked");
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains("]0;pwned\x07") && !text.contains("\x1b[2J"),
+                "{args:?} let a control sequence through: {text}"
+            );
+        }
+    }
+}
