@@ -266,13 +266,27 @@ impl<'a> Event<'a> {
     /// The source line in the first field (`[41]`), or `None` for `[EXTERNAL]` and
     /// events without a line field.
     pub fn source_line(&self) -> Option<u32> {
-        let b = self.body();
-        if b.first() != Some(&b'[') {
+        // Every frame entry and exit asks, so read `|[digits]` straight off the record.
+        let raw = self.raw;
+        let at = self.head.type_end as usize;
+        if raw.get(at) != Some(&b'|') || raw.get(at + 1) != Some(&b'[') {
             return None;
         }
-        // `[N]` with at most 10 digits: a short scalar scan beats a memchr call here.
-        let close = b.iter().take(12).position(|&c| c == b']')?;
-        parse_u32(&b[1..close])
+        let digits = at + 2;
+        let mut v = 0u64;
+        let mut i = digits;
+        while i < raw.len() && i < digits + 10 {
+            let d = raw[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + d as u64;
+            i += 1;
+        }
+        if i == digits || raw.get(i) != Some(&b']') {
+            return None;
+        }
+        u32::try_from(v).ok()
     }
 
     /// The last field: for most types the free text (message, query, signature).
@@ -453,6 +467,23 @@ mod tests {
             let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
             let v = b[..n].iter().fold(0u64, |a, &c| a.wrapping_mul(10).wrapping_add((c - b'0') as u64));
             proptest::prop_assert_eq!(leading_digits(&b), (v, n));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn source_line_agrees_with_the_field_reading(body in proptest::collection::vec(proptest::sample::select(b"[]0123456789|\n\ra".to_vec()), 0..20)) {
+            let mut line = b"12:00:00.1 (1)|METHOD_ENTRY|".to_vec();
+            line.extend_from_slice(&body);
+            let e = ev(&line);
+            // The reading by fields: `[N]` at the start of the body, N of 1–10 digits.
+            let b = e.body();
+            let want = if b.first() == Some(&b'[') {
+                b.iter().take(12).position(|&c| c == b']').and_then(|close| parse_u32(&b[1..close]))
+            } else {
+                None
+            };
+            proptest::prop_assert_eq!(e.source_line(), want);
         }
     }
 
