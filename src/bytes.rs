@@ -20,6 +20,21 @@ fn first_in_word(word: u64, b: u8) -> Option<usize> {
 #[inline(always)]
 pub fn find_byte(b: u8, hay: &[u8]) -> Option<usize> {
     let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    while i + 16 <= hay.len() && i < 64 {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of the x86_64 baseline; `hay[i..i + 16]` is in bounds.
+        let m = unsafe {
+            let v = _mm_loadu_si128(hay.as_ptr().add(i) as *const __m128i);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)))
+        };
+        if m != 0 {
+            return Some(i + m.trailing_zeros() as usize);
+        }
+        i += 16;
+    }
     while i + 8 <= hay.len() && i < 64 {
         let w = u64::from_le_bytes(hay[i..i + 8].try_into().unwrap());
         if let Some(k) = first_in_word(w, b) {
