@@ -89,6 +89,17 @@ fn mask64_swar(block: &[u8; 64], b: u8) -> u64 {
     m
 }
 
+/// The newline mask of the last, short block of a buffer (once per buffer: kept out of line).
+#[cold]
+#[inline(never)]
+fn tail_mask(tail: &[u8]) -> u64 {
+    let mut m = 0u64;
+    for (i, &c) in tail.iter().enumerate().take(64) {
+        m |= ((c == b'\n') as u64) << i;
+    }
+    m
+}
+
 /// Successive `\n` positions in a buffer, for a caller that asks at increasing positions.
 /// Keeps the newline mask of the current 64-byte block, so finding the end of a typical line
 /// costs a bit scan, not a search; after four blocks without a newline it hands the rest of
@@ -116,20 +127,13 @@ impl<'a> Newlines<'a> {
         self.block = block;
         self.mask = match self.buf.get(block..block + 64) {
             Some(b) => mask64(b.try_into().unwrap(), b'\n'),
-            None => {
-                // The tail: shorter than a block.
-                let mut m = 0u64;
-                for (i, &c) in self.buf[block..].iter().enumerate() {
-                    m |= ((c == b'\n') as u64) << i;
-                }
-                m
-            }
+            None => tail_mask(&self.buf[block..]),
         };
     }
 
     /// Position of the first `\n` at or after `from`. Calls must not go backwards by more
     /// than one block (the framer always asks at or after its last answer).
-    #[inline]
+    #[inline(always)]
     pub fn find(&mut self, from: usize) -> Option<usize> {
         if from >= self.buf.len() {
             return None;

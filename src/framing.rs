@@ -244,7 +244,7 @@ impl Framer {
     /// Classify one line (`content` is the line without terminator, possibly cut before a
     /// marker) and update the pending record.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn classify<'b, E, F>(
         &mut self,
         buf: &'b [u8],

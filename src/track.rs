@@ -521,6 +521,7 @@ impl Tracker {
     }
 
     /// Track one event and say where it sits.
+    #[inline(always)]
     pub fn on_event(&mut self, ev: &Event<'_>) -> Located {
         if self.passive {
             // Still learn namespaces from the two events that name them outright.
@@ -534,6 +535,10 @@ impl Tracker {
             }
             return Located::default();
         }
+        self.on_event_tracked(ev)
+    }
+
+    fn on_event_tracked(&mut self, ev: &Event<'_>) -> Located {
         self.closed.clear();
         self.closed_names.clear();
         let now = match ev.nanos() {
