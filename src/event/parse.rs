@@ -72,9 +72,36 @@ const CLOCK: u64 = u64::from_le_bytes(*b"00:00:00");
 const COLONS: u64 = 0x0000_ff00_00ff_0000;
 
 /// The run of ASCII digits at the start of `b`: its value (wrapping past `u64`) and length.
-/// (A word-at-a-time version measured slower: nanosecond stamps are 6–10 digits.)
+/// Nanosecond stamps have 6–11 digits: the first 16 bytes are read as two words, the run
+/// length found with a bit trick and each word's digits combined with three multiplies.
 #[inline(always)]
 fn leading_digits(b: &[u8]) -> (u64, usize) {
+    const POW10: [u64; 9] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+    ];
+    if let Some(words) = b.get(..16) {
+        let w0 = u64::from_le_bytes(words[..8].try_into().unwrap());
+        let k0 = digit_run(w0);
+        if k0 < 8 {
+            return (word_digits(w0, k0), k0);
+        }
+        let w1 = u64::from_le_bytes(words[8..].try_into().unwrap());
+        let k1 = digit_run(w1);
+        if k1 < 8 {
+            let v = word_digits(w0, 8)
+                .wrapping_mul(POW10[k1])
+                .wrapping_add(word_digits(w1, k1));
+            return (v, 8 + k1);
+        }
+    }
     let mut v = 0u64;
     for (n, &c) in b.iter().enumerate() {
         let d = c.wrapping_sub(b'0');
@@ -84,6 +111,35 @@ fn leading_digits(b: &[u8]) -> (u64, usize) {
         v = v.wrapping_mul(10).wrapping_add(d as u64);
     }
     (v, b.len())
+}
+
+/// How many of the 8 bytes of `w` (little-endian) are ASCII digits before the first other byte.
+#[inline(always)]
+fn digit_run(w: u64) -> usize {
+    // Non-zero bytes mark non-digits: high nibble not 3, or low nibble above 9. (A carry out
+    // of a byte only happens above a non-digit, so the first non-digit is still exact.)
+    let hi = (w & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030;
+    let lo =
+        (w.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030;
+    let bad = hi | lo;
+    if bad == 0 {
+        8
+    } else {
+        (bad.trailing_zeros() / 8) as usize
+    }
+}
+
+/// The value of the first `k` (0–8) bytes of `w`, all ASCII digits.
+#[inline(always)]
+fn word_digits(w: u64, k: usize) -> u64 {
+    if k == 0 {
+        return 0;
+    }
+    // The k digits moved to the top of the word, zero bytes (leading zeros) below them.
+    let mut d = (w & 0x0F0F_0F0F_0F0F_0F0F) << (8 * (8 - k));
+    d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF
 }
 
 /// Parse the head of an event line (`line` without its terminator). Returns `None` when the
@@ -463,7 +519,12 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn leading_digits_agree_with_a_fold(b in proptest::collection::vec(proptest::sample::select(b"0123456789:/;(|\xff a".to_vec()), 0..40)) {
+        fn leading_digits_agree_with_a_fold(
+            run in "[0-9]{0,21}",
+            tail in proptest::collection::vec(proptest::sample::select(b"0123456789:/;(|\xff a".to_vec()), 0..20),
+        ) {
+            let mut b = run.into_bytes();
+            b.extend_from_slice(&tail);
             let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
             let v = b[..n].iter().fold(0u64, |a, &c| a.wrapping_mul(10).wrapping_add((c - b'0') as u64));
             proptest::prop_assert_eq!(leading_digits(&b), (v, n));
