@@ -162,6 +162,12 @@ pub fn run_with<F>(
 where
     F: FnMut(&Item<'_>, &Tracker) -> io::Result<()>,
 {
+    let name = input.name.clone();
+    let r = match &mut input.data {
+        Data::Mapped(m) => return run_bytes(&m[..], tracker, threads, f),
+        Data::Owned(v) => return run_bytes(&v[..], tracker, threads, f),
+        Data::Stream(r) => r,
+    };
     let mut st = State {
         tracker,
         f,
@@ -170,67 +176,71 @@ where
         summary: Summary::default(),
     };
     let mut framer = Framer::new();
-    let name = input.name.clone();
-    let two = |len: usize| match threads {
+    // `buf[..filled]` holds unconsumed input. The buffer is zeroed once and only
+    // grows when one record outgrows it, so small pipe reads cost no memset.
+    let mut buf: Vec<u8> = vec![0; CHUNK * 2];
+    let mut filled = 0usize;
+    loop {
+        if buf.len() - filled < CHUNK / 2 {
+            let grow = buf.len();
+            buf.resize(buf.len() + grow, 0);
+        }
+        let n = read_some(r.as_mut(), &mut buf[filled..])
+            .map_err(|e| RunError::Input(InputError::new(&name, "read failed", Some(e))))?;
+        filled += n;
+        let eof = n == 0;
+        let used = framer
+            .feed(&buf[..filled], eof, &mut |r| st.record(r))
+            .map_err(RunError::Consumer)?;
+        buf.copy_within(used..filled, 0);
+        filled -= used;
+        if eof {
+            break;
+        }
+        if buf.len() > CHUNK * 8 && filled < CHUNK {
+            buf.truncate(CHUNK * 2);
+            buf.shrink_to_fit();
+        }
+    }
+    Ok(st.summary)
+}
+
+/// [`run_with`] over bytes held in memory (a mapped file, a decoded buffer). The items
+/// borrow from `buf`, so a consumer that holds `buf` too can tell where each record sits
+/// in it (the view uses that to write runs of kept records in one call).
+pub fn run_bytes<F>(
+    buf: &[u8],
+    tracker: &mut Tracker,
+    threads: Threads,
+    f: F,
+) -> Result<Summary, RunError>
+where
+    F: FnMut(&Item<'_>, &Tracker) -> io::Result<()>,
+{
+    let mut st = State {
+        tracker,
+        f,
+        log: 0,
+        headers: 0,
+        summary: Summary::default(),
+    };
+    let two = match threads {
         Threads::One => false,
         Threads::Two => true,
         Threads::Auto => {
-            len >= PIPELINE_MIN && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+            buf.len() >= PIPELINE_MIN
+                && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
         }
     };
-    match &mut input.data {
-        Data::Mapped(m) if two(m.len()) => {
-            pipelined(&m[..], &mut st).map_err(RunError::Consumer)?
-        }
-        Data::Owned(v) if two(v.len()) => pipelined(&v[..], &mut st).map_err(RunError::Consumer)?,
-        Data::Mapped(m) => {
-            framer
-                .feed(&m[..], true, &mut |r| st.record(r))
-                .map_err(RunError::Consumer)?;
-        }
-        Data::Owned(v) => {
-            framer
-                .feed(&v[..], true, &mut |r| st.record(r))
-                .map_err(RunError::Consumer)?;
-        }
-        Data::Stream(r) => {
-            // `buf[..filled]` holds unconsumed input. The buffer is zeroed once and only
-            // grows when one record outgrows it, so small pipe reads cost no memset.
-            let mut buf: Vec<u8> = vec![0; CHUNK * 2];
-            let mut filled = 0usize;
-            loop {
-                if buf.len() - filled < CHUNK / 2 {
-                    let grow = buf.len();
-                    buf.resize(buf.len() + grow, 0);
-                }
-                let n = read_some(r.as_mut(), &mut buf[filled..])
-                    .map_err(|e| RunError::Input(InputError::new(&name, "read failed", Some(e))))?;
-                filled += n;
-                let eof = n == 0;
-                let used = framer
-                    .feed(&buf[..filled], eof, &mut |r| st.record(r))
-                    .map_err(RunError::Consumer)?;
-                buf.copy_within(used..filled, 0);
-                filled -= used;
-                if eof {
-                    break;
-                }
-                if buf.len() > CHUNK * 8 && filled < CHUNK {
-                    buf.truncate(CHUNK * 2);
-                    buf.shrink_to_fit();
-                }
-            }
-        }
+    if two {
+        pipelined(buf, &mut st).map_err(RunError::Consumer)?;
+    } else {
+        Framer::new()
+            .feed(buf, true, &mut |r| st.record(r))
+            .map_err(RunError::Consumer)?;
     }
-    let bytes = match &input.data {
-        Data::Mapped(m) => m.len() as u64,
-        Data::Owned(v) => v.len() as u64,
-        Data::Stream(_) => 0,
-    };
     let mut s = st.summary;
-    if bytes > 0 {
-        s.bytes = bytes;
-    }
+    s.bytes = buf.len() as u64;
     Ok(s)
 }
 

@@ -42,7 +42,93 @@ pub fn write_view<W: Write + ?Sized>(
     // The view asks only where each event sits, never for closed frames.
     let mut tracker = tracker_for(input, opts).without_closed();
     let mut w = ViewWriter::new(opts);
+    if let Some(whole) = input.as_slice() {
+        // In memory: runs of records kept unchanged go out as one slice of the input.
+        let mut sink = Coalesce {
+            whole,
+            start: 0,
+            len: 0,
+            out,
+        };
+        let summary = stream::run_bytes(whole, &mut tracker, stream::Threads::Auto, |item, t| {
+            w.write_item(item, t, &mut sink).map(|_| ())
+        })?;
+        sink.flush_span().map_err(RunError::Consumer)?;
+        return Ok(summary);
+    }
     stream::run(input, &mut tracker, |item, t| {
         w.write_item(item, t, out).map(|_| ())
     })
+}
+
+/// A writer in front of `out` that defers writes of bytes lying inside `whole` and
+/// contiguous with the deferred ones, so a run of records the view keeps unchanged is one
+/// write of the input (no copy through a buffer). Anything else first writes the deferred
+/// run: the output is byte for byte what the plain writes would give.
+struct Coalesce<'a, W: Write + ?Sized> {
+    whole: &'a [u8],
+    start: usize,
+    len: usize,
+    out: &'a mut W,
+}
+
+impl<W: Write + ?Sized> Coalesce<'_, W> {
+    fn flush_span(&mut self) -> std::io::Result<()> {
+        if self.len > 0 {
+            let span = &self.whole[self.start..self.start + self.len];
+            self.len = 0;
+            self.out.write_all(span)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write + ?Sized> Write for Coalesce<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let base = self.whole.as_ptr() as usize;
+        let at = (buf.as_ptr() as usize).wrapping_sub(base);
+        if at <= self.whole.len() && buf.len() <= self.whole.len() - at {
+            if self.len > 0 && at == self.start + self.len {
+                self.len += buf.len();
+            } else {
+                self.flush_span()?;
+                self.start = at;
+                self.len = buf.len();
+            }
+            return Ok(buf.len());
+        }
+        self.flush_span()?;
+        self.out.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_span()?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Coalesce;
+    use std::io::Write;
+
+    #[test]
+    fn coalesced_writes_give_the_same_bytes_in_the_same_order() {
+        let whole = b"aaa\nbbb\nccc\nddd\n".to_vec();
+        let mut out = Vec::new();
+        let mut sink = Coalesce {
+            whole: &whole,
+            start: 0,
+            len: 0,
+            out: &mut out,
+        };
+        sink.write_all(&whole[0..4]).unwrap(); // deferred
+        sink.write_all(&whole[4..8]).unwrap(); // contiguous: joins the run
+        sink.write_all(b"MARKER\n").unwrap(); // outside: the run goes first
+        sink.write_all(&whole[12..16]).unwrap(); // a new run (ccc was dropped)
+        sink.write_all(&whole[0..4]).unwrap(); // inside but not contiguous
+        sink.flush().unwrap();
+        assert_eq!(out, b"aaa\nbbb\nMARKER\nddd\naaa\n");
+    }
 }
