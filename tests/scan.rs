@@ -582,3 +582,27 @@ fn stdin_is_streamed_and_finds_what_the_file_scan_finds() {
         .unwrap()
         .contains("QUERY_NON_SELECTIVE"));
 }
+
+/// A lone large file uses the spare thread (split prefilter, framing on a second thread):
+/// the findings are exactly those of a one-thread scan.
+#[test]
+fn a_large_lone_file_scans_the_same_on_one_or_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.log");
+    std::fs::write(&log, dbglog::gen::sample(9 << 20, 11)).unwrap();
+    let path = log.display().to_string();
+    let one = common::run(&["scan", "-j", "1", "--format", "ndjson", &path]);
+    let two = common::run(&["scan", "-j", "2", "--format", "ndjson", &path]);
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let findings = String::from_utf8_lossy(&one.stdout).lines().count();
+    assert!(
+        findings > 10,
+        "the generated log holds errors: {findings} lines"
+    );
+    assert_eq!(one.stdout, two.stdout);
+}

@@ -66,7 +66,7 @@ pub fn scan_log(cat: &Catalogue, input: &mut Input, threads: stream::Threads) ->
     let Some(bytes) = input.as_slice() else {
         return FileReport::failed(name, "internal: streamed input reached the matcher");
     };
-    match prefilter(cat, name, bytes) {
+    match prefilter(cat, name, bytes, threads) {
         Ok((report, hits)) => track(cat, input, report, Some(&hits), threads),
         Err(done) => done,
     }
@@ -99,7 +99,7 @@ pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
             stream::Threads::One,
         );
     }
-    match prefilter(cat, name.to_string(), bytes) {
+    match prefilter(cat, name.to_string(), bytes, stream::Threads::One) {
         Ok((report, hits)) => {
             let mut input = crate::input::from_bytes(name, bytes.to_vec());
             track(cat, &mut input, report, Some(&hits), stream::Threads::One)
@@ -114,15 +114,36 @@ fn prefilter(
     cat: &Catalogue,
     name: String,
     bytes: &[u8],
+    threads: stream::Threads,
 ) -> Result<(FileReport, Vec<u64>), FileReport> {
     if let Some(why) = not_a_log(bytes) {
         return Err(FileReport::skipped(name, why));
     }
-    let hits: Vec<u64> = cat
-        .literal_searcher()
-        .find_iter(bytes)
-        .map(|m| m.start() as u64)
-        .collect();
+    let find = |from: usize, to: usize| -> Vec<u64> {
+        cat.literal_searcher()
+            .find_iter(&bytes[from..to])
+            .map(|m| (from + m.start()) as u64)
+            .collect()
+    };
+    // A large file with a spare thread: search its two halves at once, split at a line
+    // break. No literal spans a line break, so the hits are the same as one search's.
+    let split = (threads != stream::Threads::One
+        && bytes.len() >= stream::PIPELINE_MIN
+        && rayon::current_num_threads() > 1
+        && cat
+            .rules()
+            .iter()
+            .all(|r| r.literals.iter().all(|l| !l.contains('\n'))))
+    .then(|| memchr(b'\n', &bytes[bytes.len() / 2..]).map(|i| bytes.len() / 2 + i + 1))
+    .flatten();
+    let hits = match split {
+        Some(mid) => {
+            let (mut a, b) = rayon::join(|| find(0, mid), || find(mid, bytes.len()));
+            a.extend(b);
+            a
+        }
+        None => find(0, bytes.len()),
+    };
     let report = FileReport {
         name,
         status: Status::Scanned,
