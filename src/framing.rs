@@ -504,6 +504,68 @@ mod tests {
 
     const H: &str = "61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO\n";
 
+    /// (kind, offset, line) of every record, framing `buf` in pieces of `chunk` bytes as
+    /// the stdin reader does (consumed bytes dropped, the rest fed again with more).
+    fn chunked(buf: &[u8], chunk: usize) -> Vec<(RecordKind, u64, u64)> {
+        let mut out = Vec::new();
+        let mut f = Framer::new();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut at = 0;
+        loop {
+            let end = (at + chunk).min(buf.len());
+            pending.extend_from_slice(&buf[at..end]);
+            at = end;
+            let eof = at == buf.len();
+            let used = f
+                .feed::<(), _>(&pending, eof, &mut |r| {
+                    out.push((r.kind, r.offset, r.line));
+                    Ok(())
+                })
+                .unwrap();
+            pending.drain(..used);
+            if eof {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn a_size_marker_far_past_the_search_window_is_found_whole_and_chunked() {
+        // 300 KB of events without a `*`, a marker cut into a line, then more events, a
+        // 200 KB line and a marker at its end.
+        let mut log = String::from(H);
+        let mut n = 0u64;
+        while log.len() < 300_000 {
+            n += 1;
+            log.push_str(&format!("12:00:00.1 ({n})|STATEMENT_EXECUTE|[{n}]\n"));
+        }
+        log.push_str(
+            "12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|half*** MAXIMUM DEBUG LOG SIZE REACHED ***\n",
+        );
+        log.push_str(&format!(
+            "12:00:00.1 (2)|USER_DEBUG|[1]|DEBUG|{}",
+            "y".repeat(200_000)
+        ));
+        log.push_str("*** MAXIMUM DEBUG LOG SIZE REACHED ***\n");
+        let whole: Vec<_> = records(log.as_bytes())
+            .iter()
+            .map(|r| (r.kind, r.offset, r.line))
+            .collect();
+        let markers: Vec<_> = whole
+            .iter()
+            .filter(|r| r.0 == RecordKind::MaxSize)
+            .collect();
+        assert_eq!(markers.len(), 2, "{markers:?}");
+        assert_eq!(
+            markers[0].1 as usize,
+            log.find("*** MAXIMUM").unwrap(),
+            "the first marker starts at its stars"
+        );
+        for chunk in [1000, 65_536, 70_001] {
+            assert_eq!(chunked(log.as_bytes(), chunk), whole, "chunks of {chunk}");
+        }
+    }
+
     #[test]
     fn header_preamble_events() {
         let log = format!("Compiled successfully.\n{H}Execute Anonymous: System.debug(1);\n12:00:00.1 (1000000)|EXECUTION_STARTED\n12:00:00.1 (1000100)|USER_DEBUG|[1]|DEBUG|a\nb\n\n12:00:00.1 (1000200)|EXECUTION_FINISHED\n");
