@@ -702,3 +702,79 @@ fn fuzz_finding_backwards_clock_only_drops_lines() {
         "visible lines are kept: {once:?}"
     );
 }
+
+/// The fuzz target's two checks, as a test: no debug, statement or variable line of hidden
+/// code in the view, and the view of the view is the view.
+fn fuzz_view_checks(input: &[u8]) -> Result<(), String> {
+    use dbglog::event::EventType;
+    use dbglog::track::Tracker;
+    use dbglog::{input, stream};
+    let opts = ViewOptions {
+        visibility: Visibility::new(&ViewSpec::Subscriber, &[]),
+        markers: Markers::Run,
+        redact: None,
+    };
+    let view = |b: &[u8]| {
+        let mut out = Vec::new();
+        dbglog::view::write_view(&mut input::from_bytes("fuzz", b.to_vec()), &opts, &mut out)
+            .expect("in-memory view");
+        out
+    };
+    let once = view(input);
+    let mut leak = None;
+    let mut t = Tracker::new();
+    stream::run(
+        &mut input::from_bytes("once", once.clone()),
+        &mut t,
+        |item, t| {
+            if let Some(ev) = &item.event {
+                let hidden = opts
+                    .visibility
+                    .hides(t.namespaces().name(item.loc.frame_ns));
+                if hidden
+                    && item.loc.depth > 1
+                    && !t.code_frame_is_package_run(t.depth())
+                    && matches!(
+                        ev.etype(),
+                        EventType::UserDebug
+                            | EventType::StatementExecute
+                            | EventType::VariableAssignment
+                    )
+                    && leak.is_none()
+                {
+                    leak = Some(format!("hidden {:?} at line {}", ev.etype(), ev.line));
+                }
+            }
+            Ok(())
+        },
+    )
+    .expect("run");
+    if let Some(l) = leak {
+        return Err(l);
+    }
+    if view(&once) != once {
+        return Err("not idempotent".into());
+    }
+    Ok(())
+}
+
+/// Fuzz regression (view target, idempotence): a malformed log in which a
+/// `CODE_UNIT_FINISHED` of hidden code unwinds a `DML_BEGIN` that never ended. The view
+/// drops the exit, so on a second pass the DML frame stays open and the `METHOD_ENTRY`
+/// after it sits inside the marker run; a method boundary inside a bare run is now kept,
+/// as every other line there is.
+#[test]
+fn fuzz_regression_dml_frame_unwound_by_a_dropped_exit() {
+    let input: &[u8] = b"10:00:01.1|CODE_UNIT_STARTED||y/\n21:40:02.2|S\n21:40:02.2|DML_BEGIN\n15:22:07.2|CODE_UNIT_FINISHED\n10:15:42.8|METHOD_ENTRY";
+    fuzz_view_checks(input).unwrap();
+}
+
+/// Open fuzz finding (view target, 2026-11-23), kept here until fixed: in a heavily mangled
+/// log a statement of a frame attributed to a namespace learned from a garbled code-unit
+/// name survives the view.
+#[test]
+#[ignore = "open fuzz finding: see docs/views.md, Known limits"]
+fn fuzz_finding_statement_under_a_garbled_namespace() {
+    let input = include_bytes!("../fuzz/regressions/view-leak-8be9407b.bin");
+    fuzz_view_checks(input).unwrap();
+}

@@ -241,6 +241,8 @@ impl Policy {
             }
             Action::Marker => Decision::Marker(ns),
             Action::Drop => Decision::Drop(ns),
+            // The same holds for a method boundary inside a bare run: the log shows it there.
+            Action::Boundary if in_bare_run(t, tracker) => Decision::Keep,
             Action::Boundary => {
                 let parent = match t {
                     // After an exit the closed frame's parent is the innermost frame.
