@@ -706,9 +706,7 @@ fn fuzz_finding_backwards_clock_only_drops_lines() {
 /// The fuzz target's two checks, as a test: no debug, statement or variable line of hidden
 /// code in the view, and the view of the view is the view.
 fn fuzz_view_checks(input: &[u8]) -> Result<(), String> {
-    use dbglog::event::EventType;
-    use dbglog::track::Tracker;
-    use dbglog::{input, stream};
+    use dbglog::input;
     let opts = ViewOptions {
         visibility: Visibility::new(&ViewSpec::Subscriber, &[]),
         markers: Markers::Run,
@@ -721,36 +719,8 @@ fn fuzz_view_checks(input: &[u8]) -> Result<(), String> {
         out
     };
     let once = view(input);
-    let mut leak = None;
-    let mut t = Tracker::new();
-    stream::run(
-        &mut input::from_bytes("once", once.clone()),
-        &mut t,
-        |item, t| {
-            if let Some(ev) = &item.event {
-                let hidden = opts
-                    .visibility
-                    .hides(t.namespaces().name(item.loc.frame_ns));
-                if hidden
-                    && item.loc.depth > 1
-                    && !t.code_frame_is_package_run(t.depth())
-                    && matches!(
-                        ev.etype(),
-                        EventType::UserDebug
-                            | EventType::StatementExecute
-                            | EventType::VariableAssignment
-                    )
-                    && leak.is_none()
-                {
-                    leak = Some(format!("hidden {:?} at line {}", ev.etype(), ev.line));
-                }
-            }
-            Ok(())
-        },
-    )
-    .expect("run");
-    if let Some(l) = leak {
-        return Err(l);
+    if let Some(leak) = dbglog::view::first_hidden_code_line(&once, &opts.visibility) {
+        return Err(leak);
     }
     if view(&once) != once {
         return Err("not idempotent".into());

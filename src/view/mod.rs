@@ -33,6 +33,44 @@ pub fn tracker_for(input: &Input, opts: &ViewOptions) -> Tracker {
     tracker
 }
 
+/// The first line of `log` that shows hidden code from inside: a debug line, statement or
+/// variable assignment whose frame belongs to a namespace `visibility` hides, below the top
+/// level and not inside a bare marker run (which shows what the customer's org wrote).
+/// `None` when there is none. Run over a view's output, it is the no-leak check of the
+/// tests and of the `view` fuzz target.
+pub fn first_hidden_code_line(log: &[u8], visibility: &Visibility) -> Option<String> {
+    use crate::event::EventType;
+    let mut found = None;
+    let mut t = Tracker::new().without_closed();
+    let _ = stream::run(
+        &mut crate::input::from_bytes("view", log.to_vec()),
+        &mut t,
+        |item, t| {
+            if let Some(ev) = &item.event {
+                if found.is_none()
+                    && matches!(
+                        ev.etype(),
+                        EventType::UserDebug
+                            | EventType::StatementExecute
+                            | EventType::VariableAssignment
+                    )
+                    && item.loc.depth > 1
+                    && visibility.hides(t.namespaces().name(item.loc.frame_ns))
+                    && !t.code_frame_is_package_run(t.depth())
+                {
+                    found = Some(format!(
+                        "hidden {} at line {}",
+                        ev.etype().name().unwrap_or("?"),
+                        ev.line
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+    found
+}
+
 /// Stream the view of `input` to `out`.
 pub fn write_view<W: Write + ?Sized>(
     input: &mut Input,
