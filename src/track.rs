@@ -556,8 +556,15 @@ impl Tracker {
             Role::Open(_) => self.open(ev, t, now),
             Role::Close => self.close(ev, t, now),
             Role::PackageMarker => {
-                let name = ev.field(0).unwrap_or(b"");
+                // `ENTERING_MANAGED_PKG|ns` on one line (`ns` may be empty: the platform
+                // writes such markers); a marker whose first line is no name (mangled text)
+                // starts no run.
+                let first = ev.first_line();
+                let name = first.split(|&c| c == b'|').next().unwrap_or(first);
                 let name = name.rsplit(|&c| c == b'.').next().unwrap_or(name);
+                if !(name.is_empty() || namespace::is_ident(name)) {
+                    return self.here();
+                }
                 let id = self.ns.learn(name);
                 match self.top() {
                     Some(f) if f.pseudo && f.ns == id => {}

@@ -443,3 +443,36 @@ fn depth_is_capped() {
     assert_eq!(max, 10);
     assert_eq!(t.issue_count(IssueKind::DepthCap), 1);
 }
+
+/// A marker names its namespace on its first line; one whose first line is no name (text
+/// glued on by a mangled log) starts no package run and teaches no namespace.
+#[test]
+fn a_marker_names_its_namespace_on_its_first_line_only() {
+    let log = b"61.0 APEX_CODE,FINEST\n\
+        12:00:00.1 (1)|EXECUTION_STARTED\n\
+        12:00:00.1 (2)|ENTERING_MANAGED_PKG|acme\n\
+        continued text.debug('x');\n\
+        12:00:00.1 (3)|ENTERING_MANAGED_PKG|not a name\n\
+        12:00:00.1 (4)|EXECUTION_FINISHED\n";
+    let mut t = dbglog::track::Tracker::new();
+    let mut depths = Vec::new();
+    dbglog::stream::run(
+        &mut dbglog::input::from_bytes("m", log.to_vec()),
+        &mut t,
+        |item, _| {
+            if item.event.is_some() {
+                depths.push(item.loc.depth);
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    let names: Vec<String> = t
+        .namespaces()
+        .iter()
+        .map(|(_, n)| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    assert_eq!(names, ["(default)", "acme"]);
+    // The second marker starts no run of its own: it sits in acme's run, at the same depth.
+    assert_eq!(depths[1], depths[2]);
+}
