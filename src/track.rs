@@ -514,6 +514,24 @@ impl Tracker {
         }
     }
 
+    /// A line of code cannot run directly inside a query, a DML statement or a limit block:
+    /// such frames on top of the stack lost their exit (an exception inside them, or a
+    /// malformed log), so they end here, unwound.
+    fn unwind_codeless(&mut self, line: u64, now: u64) {
+        while let Some(f) = self.top() {
+            if f.pseudo || !holds_no_code(f.entry) {
+                return;
+            }
+            if f.log_line > self.last_discontinuity {
+                let (fl, name) = (f.log_line, f.entry.name().unwrap_or("?"));
+                self.issue(IssueKind::MissingExit, line, || {
+                    format!("frame opened at line {fl} ({name}) has no exit")
+                });
+            }
+            self.pop(now, CloseKind::Unwound);
+        }
+    }
+
     fn pop_pseudo(&mut self, now: u64) {
         while self.len > 0 && self.stack[self.len - 1].pseudo {
             self.pop(now, CloseKind::PackageRun);
@@ -549,6 +567,9 @@ impl Tracker {
             None => self.last_nanos,
         };
         let t = ev.etype();
+        if runs_code(t) {
+            self.unwind_codeless(ev.line, now);
+        }
         if ends_package_run(t) {
             self.pop_pseudo(now);
         }
@@ -748,6 +769,32 @@ impl Tracker {
         self.pop(now, CloseKind::Exit);
         loc
     }
+}
+
+/// Lines that only running Apex code writes.
+#[inline]
+fn runs_code(t: EventType) -> bool {
+    use EventType::*;
+    matches!(
+        t,
+        StatementExecute | VariableScopeBegin | VariableAssignment | MethodEntry | ConstructorEntry
+    ) || t.is_user_debug()
+}
+
+/// Frames inside which no Apex line runs directly (code they cause runs in a code unit).
+#[inline]
+fn holds_no_code(t: EventType) -> bool {
+    use EventType::*;
+    matches!(
+        t,
+        SoqlExecuteBegin
+            | SoslExecuteBegin
+            | DmlBegin
+            | QueryMoreBegin
+            | CursorCreateBegin
+            | CumulativeLimitUsage
+            | CumulativeProfilingBegin
+    )
 }
 
 /// Events that only visible code emits: they end a managed-package marker run.

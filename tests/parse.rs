@@ -476,3 +476,49 @@ fn a_marker_names_its_namespace_on_its_first_line_only() {
     // The second marker starts no run of its own: it sits in acme's run, at the same depth.
     assert_eq!(depths[1], depths[2]);
 }
+
+/// A line of code cannot run inside a query: a SOQL frame whose exception skipped its
+/// `SOQL_EXECUTE_END` ends, unwound, at the first line of the catch block (not when the
+/// method returns).
+#[test]
+fn a_query_frame_without_its_end_ends_where_code_runs_again() {
+    let log = b"61.0 APEX_CODE,FINEST\n\
+        12:00:00.1 (1)|EXECUTION_STARTED\n\
+        12:00:00.1 (2)|METHOD_ENTRY|[1]|01p000000000001|Finder.find()\n\
+        12:00:00.1 (3)|SOQL_EXECUTE_BEGIN|[5]|Aggregations:0|SELECT Id FROM Case\n\
+        12:00:00.1 (4)|EXCEPTION_THROWN|[5]|System.QueryException: Non-selective query\n\
+        12:00:00.1 (5)|STATEMENT_EXECUTE|[7]\n\
+        12:00:00.1 (6)|METHOD_EXIT|[1]|01p000000000001|Finder.find()\n\
+        12:00:00.1 (7)|EXECUTION_FINISHED\n";
+    let mut t = Tracker::new();
+    let mut seen = Vec::new();
+    stream::run(
+        &mut input::from_bytes("q", log.to_vec()),
+        &mut t,
+        |item, t| {
+            if let Some(ev) = &item.event {
+                let closed: Vec<_> = t.closed().map(|c| (c.entry, c.how)).collect();
+                seen.push((ev.etype(), item.loc.depth, closed));
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    let stmt = seen
+        .iter()
+        .find(|s| s.0 == EventType::StatementExecute)
+        .unwrap();
+    assert_eq!(
+        stmt.1, 2,
+        "the statement runs in the method, not in the query"
+    );
+    assert_eq!(
+        stmt.2,
+        vec![(EventType::SoqlExecuteBegin, CloseKind::Unwound)]
+    );
+    assert_eq!(
+        t.issues().len(),
+        0,
+        "after an exception a missing end is expected"
+    );
+}

@@ -470,12 +470,13 @@ impl Recorder {
             if entry == EventType::EnteringManagedPkg {
                 continue;
             }
-            // Pending hidden exceptions: a hidden frame at or above the throw point that
-            // returned normally caught it; a visible frame closing means it escaped.
+            // Pending hidden exceptions: a hidden frame that was open at the throw (above the
+            // throw point, opened before it) and returned normally caught it; a visible such
+            // frame closing means it escaped. Frames the handler opened later do not count.
             let mut i = 0;
             while i < self.pending.len() {
                 let p = &self.pending[i];
-                if depth < p.depth {
+                if depth < p.depth && log_line <= p.line {
                     if hidden && how == CloseKind::Exit {
                         let p = self.pending.remove(i);
                         self.push(DiffItem::HiddenError {
