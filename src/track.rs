@@ -522,14 +522,31 @@ impl Tracker {
             if f.pseudo || !holds_no_code(f.entry) {
                 return;
             }
-            if f.log_line > self.last_discontinuity {
-                let (fl, name) = (f.log_line, f.entry.name().unwrap_or("?"));
-                self.issue(IssueKind::MissingExit, line, || {
-                    format!("frame opened at line {fl} ({name}) has no exit")
-                });
-            }
-            self.pop(now, CloseKind::Unwound);
+            self.unwind_top(line, now);
         }
+    }
+
+    /// Pop the innermost frame, which ends at `line` without its exit: a marker run simply
+    /// ends; a frame opened after the last exception or truncation is reported as missing
+    /// its exit.
+    fn unwind_top(&mut self, line: u64, now: u64) {
+        let f = &self.stack[self.len - 1];
+        if f.pseudo {
+            self.pop(now, CloseKind::PackageRun);
+            return;
+        }
+        if f.log_line > self.last_discontinuity {
+            let name = if f.name.is_empty() {
+                f.entry.name().unwrap_or("?").to_string()
+            } else {
+                String::from_utf8_lossy(&f.name).into_owned()
+            };
+            let fl = f.log_line;
+            self.issue(IssueKind::MissingExit, line, || {
+                format!("frame opened at line {fl} ({name}) has no exit")
+            });
+        }
+        self.pop(now, CloseKind::Unwound);
     }
 
     fn pop_pseudo(&mut self, now: u64) {
@@ -740,25 +757,7 @@ impl Tracker {
             return self.here();
         };
         while self.len > i + 1 {
-            let f = &self.stack[self.len - 1];
-            let pseudo = f.pseudo;
-            if !pseudo && f.log_line > self.last_discontinuity {
-                let name = if f.name.is_empty() {
-                    f.entry.name().unwrap_or("?").to_string()
-                } else {
-                    String::from_utf8_lossy(&f.name).into_owned()
-                };
-                let fl = f.log_line;
-                self.issue(IssueKind::MissingExit, ev.line, || {
-                    format!("frame opened at line {fl} ({name}) has no exit")
-                });
-            }
-            let how = if pseudo {
-                CloseKind::PackageRun
-            } else {
-                CloseKind::Unwound
-            };
-            self.pop(now, how);
+            self.unwind_top(ev.line, now);
         }
         let f = &self.stack[i];
         let loc = Located {
