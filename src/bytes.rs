@@ -22,14 +22,7 @@ pub fn find_byte(b: u8, hay: &[u8]) -> Option<usize> {
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
     while i + 16 <= hay.len() && i < 64 {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        // SAFETY: SSE2 is part of the x86_64 baseline; `hay[i..i + 16]` is in bounds.
-        let m = unsafe {
-            let v = _mm_loadu_si128(hay.as_ptr().add(i) as *const __m128i);
-            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)))
-        };
+        let m = mask16(hay[i..i + 16].try_into().unwrap(), b);
         if m != 0 {
             return Some(i + m.trailing_zeros() as usize);
         }
@@ -48,26 +41,31 @@ pub fn find_byte(b: u8, hay: &[u8]) -> Option<usize> {
     memchr::memchr(b, &hay[i..]).map(|k| i + k)
 }
 
+/// Bit `i` set when `chunk[i] == b`: one SSE2 compare (part of the x86_64 baseline).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn mask16(chunk: &[u8; 16], b: u8) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is always available on x86_64, and the unaligned load reads exactly the
+    // 16 bytes of `chunk`.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32
+    }
+}
+
 /// Bit `i` set when `block[i] == b`.
 #[inline(always)]
 fn mask64(block: &[u8; 64], b: u8) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        let part = |k: usize| {
+            let chunk: &[u8; 16] = block[16 * k..16 * k + 16].try_into().unwrap();
+            (mask16(chunk, b) as u64) << (16 * k)
         };
-        let mut m = 0u64;
-        // SAFETY: SSE2 is part of the x86_64 baseline, and `block` has 64 readable bytes, so
-        // the four unaligned 16-byte loads at 0, 16, 32 and 48 are in bounds.
-        unsafe {
-            let needle = _mm_set1_epi8(b as i8);
-            for k in 0..4 {
-                let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
-                let hits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)) as u32 as u64;
-                m |= hits << (16 * k);
-            }
-        }
-        m
+        part(0) | part(1) | part(2) | part(3)
     }
     #[cfg(not(target_arch = "x86_64"))]
     mask64_swar(block, b)
