@@ -125,11 +125,11 @@ fn prefilter(
             .map(|m| (from + m.start()) as u64)
             .collect()
     };
-    // A large file with a spare thread: search its two halves at once, split at a line
-    // break. No literal spans a line break, so the hits are the same as one search's.
+    // A large file with a spare thread (the caller passes One otherwise): search its two
+    // halves at once, split at a line break. No literal spans a line break, so the hits are
+    // the same as one search's.
     let split = (threads != stream::Threads::One
         && bytes.len() >= stream::PIPELINE_MIN
-        && rayon::current_num_threads() > 1
         && cat
             .rules()
             .iter()
