@@ -92,10 +92,20 @@ struct State<'t, F> {
     summary: Summary,
 }
 
-impl<F> State<'_, F>
+impl<'t, F> State<'t, F>
 where
     F: FnMut(&Item<'_>, &Tracker) -> io::Result<()>,
 {
+    fn new(tracker: &'t mut Tracker, f: F) -> Self {
+        State {
+            tracker,
+            f,
+            log: 0,
+            headers: 0,
+            summary: Summary::default(),
+        }
+    }
+
     #[inline]
     fn record(&mut self, record: Record<'_>) -> io::Result<()> {
         self.summary.records += 1;
@@ -168,13 +178,7 @@ where
         Data::Owned(v) => return run_bytes(&v[..], tracker, threads, f),
         Data::Stream(r) => r,
     };
-    let mut st = State {
-        tracker,
-        f,
-        log: 0,
-        headers: 0,
-        summary: Summary::default(),
-    };
+    let mut st = State::new(tracker, f);
     let mut framer = Framer::new();
     // `buf[..filled]` holds unconsumed input. The buffer is zeroed once and only
     // grows when one record outgrows it, so small pipe reads cost no memset.
@@ -217,13 +221,7 @@ pub fn run_bytes<F>(
 where
     F: FnMut(&Item<'_>, &Tracker) -> io::Result<()>,
 {
-    let mut st = State {
-        tracker,
-        f,
-        log: 0,
-        headers: 0,
-        summary: Summary::default(),
-    };
+    let mut st = State::new(tracker, f);
     let two = match threads {
         Threads::One => false,
         Threads::Two => true,
