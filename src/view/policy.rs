@@ -231,18 +231,18 @@ impl Policy {
             return Decision::Keep;
         }
         let t = ev.etype();
-        match action(t) {
+        let action = action(t);
+        // Inside a bare marker run (no hidden frame of code is open) the log already shows
+        // what the subscriber's org shows: every line is kept, method boundaries and debug
+        // lines included. This is what makes a subscriber log pass through unchanged, and
+        // the view idempotent. A marker line itself still joins the run.
+        if action != Action::Keep && t != EventType::EnteringManagedPkg && in_bare_run(t, tracker) {
+            return Decision::Keep;
+        }
+        match action {
             Action::Keep => Decision::Keep,
-            // Inside a bare marker run (no hidden frame of code is open) the log already shows
-            // what the subscriber's org shows: keep it. This is what makes a subscriber log
-            // pass through unchanged, and the view idempotent.
-            Action::Marker if t != EventType::EnteringManagedPkg && in_bare_run(t, tracker) => {
-                Decision::Keep
-            }
             Action::Marker => Decision::Marker(ns),
             Action::Drop => Decision::Drop(ns),
-            // The same holds for a method boundary inside a bare run: the log shows it there.
-            Action::Boundary if in_bare_run(t, tracker) => Decision::Keep,
             Action::Boundary => {
                 let parent = match t {
                     // After an exit the closed frame's parent is the innermost frame.
