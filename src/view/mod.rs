@@ -2,8 +2,10 @@
 //!
 //! A view is a policy ([`policy`]: one table) applied by a streaming writer ([`writer`])
 //! in the same pass as parsing and frame tracking; [`redact`] masks personal data and
-//! secrets, [`diff`] records what the policy hid and why.
+//! secrets, [`diff`] records what the policy hid and why, and [`check`] holds the
+//! properties every view keeps (no leak, idempotence) for the tests and the fuzz target.
 
+pub mod check;
 pub mod diff;
 pub mod frames;
 pub mod policy;
@@ -31,44 +33,6 @@ pub fn tracker_for(input: &Input, opts: &ViewOptions) -> Tracker {
         }
     }
     tracker
-}
-
-/// The first line of `log` that shows hidden code from inside: a debug line, statement or
-/// variable assignment whose frame belongs to a namespace `visibility` hides, below the top
-/// level and not inside a bare marker run (which shows what the customer's org wrote).
-/// `None` when there is none. Run over a view's output, it is the no-leak check of the
-/// tests and of the `view` fuzz target.
-pub fn first_hidden_code_line(log: &[u8], visibility: &Visibility) -> Option<String> {
-    use crate::event::EventType;
-    let mut found = None;
-    let mut t = Tracker::new().without_closed();
-    let _ = stream::run(
-        &mut crate::input::from_bytes("view", log.to_vec()),
-        &mut t,
-        |item, t| {
-            if let Some(ev) = &item.event {
-                if found.is_none()
-                    && matches!(
-                        ev.etype(),
-                        EventType::UserDebug
-                            | EventType::StatementExecute
-                            | EventType::VariableAssignment
-                    )
-                    && item.loc.depth > 1
-                    && visibility.hides(t.namespaces().name(item.loc.frame_ns))
-                    && !t.code_frame_is_package_run(t.depth())
-                {
-                    found = Some(format!(
-                        "hidden {} at line {}",
-                        ev.etype().name().unwrap_or("?"),
-                        ev.line
-                    ));
-                }
-            }
-            Ok(())
-        },
-    );
-    found
 }
 
 /// Stream the view of `input` to `out`.
