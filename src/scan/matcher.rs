@@ -67,7 +67,7 @@ pub fn scan_log(cat: &Catalogue, input: &mut Input, threads: stream::Threads) ->
         return FileReport::failed(name, "internal: streamed input reached the matcher");
     };
     match prefilter(cat, name, bytes, threads) {
-        Ok((report, hits)) => track(cat, input, report, Some(&hits), threads),
+        Ok((report, hits)) => track(cat, Source::Bytes(bytes), report, Some(&hits), threads),
         Err(done) => done,
     }
 }
@@ -86,11 +86,10 @@ pub fn scan_stream(cat: &Catalogue, input: &mut Input, head: &[u8]) -> FileRepor
         bytes: 0,
         findings: Vec::new(),
     };
-    track(cat, input, report, None, stream::Threads::One)
+    track(cat, Source::Stream(input), report, None, stream::Threads::One)
 }
 
-/// Scan a log in a borrowed buffer (an archive member). The bytes are copied only when
-/// the prefilter finds something, for the parser to own them.
+/// Scan a log in a borrowed buffer (an archive member), without copying it.
 pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
     if crate::input::decode::sniff(bytes).is_utf16() {
         return scan_log(
@@ -100,10 +99,13 @@ pub fn scan_slice(cat: &Catalogue, name: &str, bytes: &[u8]) -> FileReport {
         );
     }
     match prefilter(cat, name.to_string(), bytes, stream::Threads::One) {
-        Ok((report, hits)) => {
-            let mut input = crate::input::from_bytes(name, bytes.to_vec());
-            track(cat, &mut input, report, Some(&hits), stream::Threads::One)
-        }
+        Ok((report, hits)) => track(
+            cat,
+            Source::Bytes(bytes),
+            report,
+            Some(&hits),
+            stream::Threads::One,
+        ),
         Err(done) => done,
     }
 }
@@ -156,12 +158,18 @@ fn prefilter(
     Ok((report, hits))
 }
 
-/// Run the parser and tracker over `input`, matching the records that hold a hit: those
+/// What [`track`] reads: a log in memory (UTF-8), or a stream.
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    Stream(&'a mut Input),
+}
+
+/// Run the parser and tracker over `src`, matching the records that hold a hit: those
 /// containing one of the sorted `hits` offsets, or (for streams, `None`) those in which the
 /// literal searcher finds something.
 fn track(
     cat: &Catalogue,
-    input: &mut Input,
+    src: Source<'_>,
     mut report: FileReport,
     hits: Option<&[u64]>,
     threads: stream::Threads,
@@ -173,7 +181,7 @@ fn track(
     // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
     let mut last_fatal: Option<(u64, u32, Vec<u8>, usize)> = None;
     let mut tracker = Tracker::new().without_closed();
-    let res = stream::run_with(input, &mut tracker, threads, |item, t| {
+    let consume = |item: &stream::Item<'_>, t: &Tracker| {
         let rec = &item.record;
         if item.event.is_some() {
             event_no += 1;
@@ -248,7 +256,11 @@ fn track(
             return Err(io::Error::other(Stop));
         }
         Ok(())
-    });
+    };
+    let res = match src {
+        Source::Bytes(b) => stream::run_bytes(b, &mut tracker, threads, consume),
+        Source::Stream(input) => stream::run_with(input, &mut tracker, threads, consume),
+    };
     if hits.is_none() {
         report.bytes = streamed_bytes;
     }
