@@ -763,6 +763,11 @@ fn fuzz_inputs(prefix: &str) -> Vec<(String, Vec<u8>)> {
 /// * a package constructor's exit, merged into a marker run, left the run open in the
 ///   output over a visible `System.debug`, which a second view dropped: inside a bare marker
 ///   run every line is now kept, debug lines included (docs/views.md).
+/// * with `--redact pii`, an e-mail address on a line glued below a hidden marker or below
+///   a structural event (mangled logs) was left alone, and masked by a second view, where
+///   the line stood on its own: continuation lines are now always searched, and a hidden
+///   marker is written without the text glued below it (`view-fixed-3313fe95`, `-58ff42fa`,
+///   `-80550ab7`, `-d5fcda8a`, `-ea37dae9`).
 #[test]
 fn fuzz_regressions_pass_every_check() {
     for (name, input) in fuzz_inputs("view-fixed-") {

@@ -169,7 +169,11 @@ impl ViewWriter {
                 self.run_ns = Some(ns);
                 let ev = item.event.as_ref().expect("markers are events");
                 if ev.etype() == EventType::EnteringManagedPkg {
-                    out.write_all(raw)?;
+                    // Its first line only: text glued below a marker inside hidden code
+                    // (a mangled log) is not shown.
+                    let first = memchr::memchr(b'\n', &raw[..raw.len().saturating_sub(1)])
+                        .map_or(raw, |i| &raw[..=i]);
+                    out.write_all(first)?;
                 } else {
                     out.write_all(&raw[..ev.head.type_start as usize])?;
                     out.write_all(b"ENTERING_MANAGED_PKG|")?;
@@ -215,8 +219,14 @@ impl ViewWriter {
         }
         let cur: &[u8] = if rewritten { &self.buf } else { raw };
         if let Some(r) = self.redactor.as_mut() {
+            // Continuation lines are free text whatever event they continue (which event
+            // that is can change when the view removes the one before: searching them
+            // always keeps redaction idempotent).
             let payload_start = match (&item.event, item.record.kind) {
                 (Some(ev), _) if carries_data(ev.etype()) => Some(ev.head.type_end as usize),
+                (Some(_), _) => {
+                    memchr::memchr(b'\n', &cur[..cur.len().saturating_sub(1)]).map(|i| i + 1)
+                }
                 (None, RecordKind::Text) => Some(0),
                 _ => None,
             };
