@@ -86,7 +86,13 @@ pub fn scan_stream(cat: &Catalogue, input: &mut Input, head: &[u8]) -> FileRepor
         bytes: 0,
         findings: Vec::new(),
     };
-    track(cat, Source::Stream(input), report, None, stream::Threads::One)
+    track(
+        cat,
+        Source::Stream(input),
+        report,
+        None,
+        stream::Threads::One,
+    )
 }
 
 /// Scan a log in a borrowed buffer (an archive member), without copying it.
