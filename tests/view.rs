@@ -766,7 +766,7 @@ fn fuzz_inputs(prefix: &str) -> Vec<(String, Vec<u8>)> {
 /// * with `--redact pii`, an e-mail address on a line glued below a hidden marker or below
 ///   a structural event (mangled logs) was left alone, and masked by a second view, where
 ///   the line stood on its own: continuation lines are now always searched, and a hidden
-///   marker is written without the text glued below it (`view-fixed-3313fe95`, `-58ff42fa`,
+///   marker is written without the text glued below it (`view-fixed-06c6dc98`, `-3313fe95`, `-58ff42fa`,
 ///   `-80550ab7`, `-d5fcda8a`, `-ea37dae9`).
 #[test]
 fn fuzz_regressions_pass_every_check() {
