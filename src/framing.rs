@@ -122,6 +122,33 @@ impl Framer {
         }
     }
 
+    /// A framer that starts at byte `offset` of an input, at a [`seam`] (records carry
+    /// absolute offsets; line numbers count from 1 at the seam).
+    pub fn at(offset: u64) -> Self {
+        Framer {
+            offset,
+            ..Self::new()
+        }
+    }
+
+    /// The number of the next line to be read (1 + lines read so far).
+    pub fn next_line(&self) -> u64 {
+        self.resume_line
+    }
+
+    /// Would a line with head `h` be read as quoted text of the record still pending (a
+    /// `System.debug` of another log), rather than start a record? Ask after a `feed`
+    /// without `eof`.
+    pub fn would_quote(&self, h: &Head) -> bool {
+        match self.pending {
+            Some(p) if p.head.etype.accepts_text() => {
+                h.etype == EventType::Unknown
+                    || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
+            }
+            _ => false,
+        }
+    }
+
     /// Frame `buf`, which continues the input where the last call's consumed bytes ended.
     /// Emits every complete record and returns how many bytes of `buf` were consumed.
     /// With `eof`, all of `buf` is consumed.
@@ -262,14 +289,7 @@ impl Framer {
     {
         let line_end = if cut { pos + content.len() } else { next };
         if let Some(h) = head(content) {
-            let quoted = match self.pending {
-                Some(p) if p.head.etype.accepts_text() => {
-                    h.etype == EventType::Unknown
-                        || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
-                }
-                _ => false,
-            };
-            if !quoted {
+            if !self.would_quote(&h) {
                 self.flush_pending(buf, pos, *pstart, *pstart_line, emit)?;
                 *pstart = pos;
                 *pstart_line = line_no;
@@ -410,6 +430,35 @@ fn marker_start(buf: &[u8], line_start: usize, phrase: usize) -> usize {
 }
 
 #[inline]
+/// The first seam at or after `from`: the start of a line (searched within the next 64
+/// lines) where framing can begin afresh, with that line's head. A seam line is an event
+/// head with a known type and a nanosecond stamp, without the size marker: a framer that
+/// starts there ([`Framer::at`]) reads what one that came from the start reads, unless the
+/// record before it takes quoted text and the stamp runs backwards ([`Framer::would_quote`],
+/// which the caller checks when the part before the seam is framed).
+pub fn seam(buf: &[u8], from: usize) -> Option<(usize, Head)> {
+    let mut pos = from
+        .checked_sub(1)
+        .map_or(Some(0), |p| memchr(b'\n', buf.get(p..)?).map(|i| p + i + 1))?;
+    for _ in 0..64 {
+        if pos >= buf.len() {
+            return None;
+        }
+        let end = memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let line = strip_cr(&buf[pos..end]);
+        if let Some(h) = head(line) {
+            if h.nanos.is_some()
+                && h.etype != EventType::Unknown
+                && memchr::memmem::find(line, MAX_NEEDLE).is_none()
+            {
+                return Some((pos, h));
+            }
+        }
+        pos = end + 1;
+    }
+    None
+}
+
 fn strip_cr(b: &[u8]) -> &[u8] {
     match b.last() {
         Some(b'\r') => &b[..b.len() - 1],

@@ -135,7 +135,7 @@ impl<'c> Scanner<'c> {
     /// order, archive members in archive order. `done` is called once per finished entry
     /// (for a progress bar).
     pub fn scan_entries(&self, entries: &[Entry], done: &(dyn Fn() + Sync)) -> Vec<FileReport> {
-        // One file and spare threads: frame it on a second thread (see stream::Threads).
+        // One file and spare threads: frame it on two (see stream::Threads).
         // With many entries the threads are already busy with one entry each.
         let threads = if entries.len() == 1 && rayon::current_num_threads() > 1 {
             stream::Threads::Auto
