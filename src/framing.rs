@@ -139,6 +139,7 @@ impl Framer {
     /// Would a line with head `h` be read as quoted text of the record still pending (a
     /// `System.debug` of another log), rather than start a record? Ask after a `feed`
     /// without `eof`.
+    #[inline(always)]
     pub fn would_quote(&self, h: &Head) -> bool {
         match self.pending {
             Some(p) if p.head.etype.accepts_text() => {
