@@ -49,9 +49,11 @@ impl Namespaces {
         id
     }
 
-    /// Intern without marking known.
+    /// Intern without marking known. A name that cannot be a namespace (not an identifier:
+    /// mangled text) maps to [`NsId::DEFAULT`], as `(default)` does. The empty name is kept:
+    /// the platform writes markers without one.
     pub fn intern(&mut self, name: &[u8]) -> NsId {
-        if name == b"(default)" {
+        if name == b"(default)" || !(name.is_empty() || is_ident(name)) {
             return NsId::DEFAULT;
         }
         if let Some(i) = self.names.iter().position(|n| &n[..] == name) {
@@ -110,6 +112,18 @@ impl fmt::Display for NsId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ns#{}", self.0)
     }
+}
+
+/// The namespace an `ENTERING_MANAGED_PKG` line names (the text after `TYPE|` on its first
+/// line; a dotted name counts by its last part), or `None` when that is no name at all
+/// (mangled text). The platform also writes markers with an empty name.
+pub fn marker_name(first_line: &[u8]) -> Option<&[u8]> {
+    let name = first_line
+        .split(|&c| c == b'|')
+        .next()
+        .unwrap_or(first_line);
+    let name = name.rsplit(|&c| c == b'.').next().unwrap_or(name);
+    (name.is_empty() || is_ident(name)).then_some(name)
 }
 
 /// Is `s` a plausible namespace/identifier (`[A-Za-z][A-Za-z0-9_]*`)?

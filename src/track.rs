@@ -597,12 +597,9 @@ impl Tracker {
                 // `ENTERING_MANAGED_PKG|ns` on one line (`ns` may be empty: the platform
                 // writes such markers); a marker whose first line is no name (mangled text)
                 // starts no run.
-                let first = ev.first_line();
-                let name = first.split(|&c| c == b'|').next().unwrap_or(first);
-                let name = name.rsplit(|&c| c == b'.').next().unwrap_or(name);
-                if !(name.is_empty() || namespace::is_ident(name)) {
+                let Some(name) = namespace::marker_name(ev.first_line()) else {
                     return self.here();
-                }
+                };
                 let id = self.ns.learn(name);
                 match self.top() {
                     Some(f) if f.pseudo && f.ns == id => {}

@@ -765,9 +765,11 @@ fn fuzz_inputs(prefix: &str) -> Vec<(String, Vec<u8>)> {
 ///   run every line is now kept, debug lines included (docs/views.md).
 /// * with `--redact pii`, an e-mail address on a line glued below a hidden marker or below
 ///   a structural event (mangled logs) was left alone, and masked by a second view, where
-///   the line stood on its own: continuation lines are now always searched, and a hidden
-///   marker is written without the text glued below it (`view-fixed-06c6dc98`, `-3313fe95`, `-58ff42fa`,
-///   `-80550ab7`, `-d5fcda8a`, `-ea37dae9`).
+///   the line stood on its own: continuation lines are now always searched, a hidden
+///   marker's glued text included;
+/// * mangled names (`Invoi`eBatch` read off a typeRef, a marker naming `:`) became
+///   namespaces or markers on the first pass but not on the second: a name that is no
+///   identifier is no namespace, and a marker line naming none is kept wherever it is.
 #[test]
 fn fuzz_regressions_pass_every_check() {
     for (name, input) in fuzz_inputs("view-fixed-") {

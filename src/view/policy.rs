@@ -231,6 +231,13 @@ impl Policy {
             return Decision::Keep;
         }
         let t = ev.etype();
+        // A marker line that names no namespace (mangled text) stands for no package code:
+        // it is kept wherever it is, as the tracker starts no marker run for it.
+        if t == EventType::EnteringManagedPkg
+            && crate::namespace::marker_name(ev.first_line()).is_none()
+        {
+            return Decision::Keep;
+        }
         let action = action(t);
         // Inside a bare marker run (no hidden frame of code is open) the log already shows
         // what the subscriber's org shows: every line is kept, method boundaries and debug

@@ -79,6 +79,34 @@ fn may_carry_frames(t: EventType) -> bool {
     )
 }
 
+/// Write `raw`, with the text from `payload_start` on redacted (when redacting; `buf` is
+/// scratch space).
+fn write_redacted<W: Write + ?Sized>(
+    redactor: Option<&mut Redactor>,
+    buf: &mut Vec<u8>,
+    raw: &[u8],
+    payload_start: Option<usize>,
+    out: &mut W,
+) -> io::Result<()> {
+    if let (Some(r), Some(ps)) = (redactor, payload_start) {
+        let ps = ps.min(raw.len());
+        if r.wants(&raw[ps..]) {
+            buf.clear();
+            buf.extend_from_slice(&raw[..ps]);
+            if r.redact(&raw[ps..], buf) {
+                return out.write_all(buf);
+            }
+        }
+    }
+    out.write_all(raw)
+}
+
+/// Where the second line of a record starts, if it has one.
+#[inline]
+fn continuation(raw: &[u8]) -> Option<usize> {
+    memchr::memchr(b'\n', &raw[..raw.len().saturating_sub(1)]).map(|i| i + 1)
+}
+
 /// The line terminator of a record.
 #[inline]
 pub fn terminator(raw: &[u8]) -> &[u8] {
@@ -169,11 +197,10 @@ impl ViewWriter {
                 self.run_ns = Some(ns);
                 let ev = item.event.as_ref().expect("markers are events");
                 if ev.etype() == EventType::EnteringManagedPkg {
-                    // Its first line only: text glued below a marker inside hidden code
-                    // (a mangled log) is not shown.
-                    let first = memchr::memchr(b'\n', &raw[..raw.len().saturating_sub(1)])
-                        .map_or(raw, |i| &raw[..=i]);
-                    out.write_all(first)?;
+                    // As it is, but text glued below it (a mangled log) is redacted like any
+                    // continuation line.
+                    let r = self.redactor.as_mut();
+                    write_redacted(r, &mut self.buf2, raw, continuation(raw), out)?;
                 } else {
                     out.write_all(&raw[..ev.head.type_start as usize])?;
                     out.write_all(b"ENTERING_MANAGED_PKG|")?;
@@ -218,29 +245,21 @@ impl ViewWriter {
             rewritten = frames::rewrite(raw, &hides, &mut self.buf, &mut seen);
         }
         let cur: &[u8] = if rewritten { &self.buf } else { raw };
-        if let Some(r) = self.redactor.as_mut() {
-            // Continuation lines are free text whatever event they continue (which event
-            // that is can change when the view removes the one before: searching them
-            // always keeps redaction idempotent).
-            let payload_start = match (&item.event, item.record.kind) {
-                (Some(ev), _) if carries_data(ev.etype()) => Some(ev.head.type_end as usize),
-                (Some(_), _) => {
-                    memchr::memchr(b'\n', &cur[..cur.len().saturating_sub(1)]).map(|i| i + 1)
-                }
-                (None, RecordKind::Text) => Some(0),
-                _ => None,
-            };
-            if let Some(ps) = payload_start {
-                let ps = ps.min(cur.len());
-                if r.wants(&cur[ps..]) {
-                    self.buf2.clear();
-                    self.buf2.extend_from_slice(&cur[..ps]);
-                    if r.redact(&cur[ps..], &mut self.buf2) {
-                        return out.write_all(&self.buf2);
-                    }
-                }
-            }
-        }
-        out.write_all(cur)
+        // Continuation lines are free text whatever event they continue (which event that
+        // is can change when the view removes the one before: searching them always keeps
+        // redaction idempotent).
+        let payload_start = match (&item.event, item.record.kind) {
+            (Some(ev), _) if carries_data(ev.etype()) => Some(ev.head.type_end as usize),
+            (Some(_), _) => continuation(cur),
+            (None, RecordKind::Text) => Some(0),
+            _ => None,
+        };
+        write_redacted(
+            self.redactor.as_mut(),
+            &mut self.buf2,
+            cur,
+            payload_start,
+            out,
+        )
     }
 }
