@@ -248,6 +248,9 @@ impl ViewWriter {
         // Continuation lines are free text whatever event they continue (which event that
         // is can change when the view removes the one before: searching them always keeps
         // redaction idempotent).
+        if self.redactor.is_none() {
+            return out.write_all(cur);
+        }
         let payload_start = match (&item.event, item.record.kind) {
             (Some(ev), _) if carries_data(ev.etype()) => Some(ev.head.type_end as usize),
             (Some(_), _) => continuation(cur),
