@@ -346,7 +346,7 @@ impl Findings {
         let body = ev.body();
         let go = match class {
             BY_TYPE => true,
-            BY_TEXT => self.cat.literal_searcher().is_match(body),
+            BY_TEXT => self.cat.prefilter().is_match(body),
             _ => false,
         };
         if go {

@@ -413,12 +413,93 @@ fn compile_rule(raw: RawRule, origin: &str, line: usize, eager: bool) -> Result<
     })
 }
 
+/// Most strings in [`Catalogue::prefilter`] when the literals allow it: up to this many,
+/// aho-corasick picks its faster SIMD searcher.
+pub const PREFILTER_MAX: usize = 32;
+
+/// Shortest string [`cover`] puts in place of several literals: shorter ones would match
+/// too much ordinary text.
+const COVER_MIN: usize = 6;
+
+/// Longest substring [`cover`] considers.
+const COVER_LEN_MAX: usize = 16;
+
+/// Most literals [`cover`] tries to group.
+const COVER_TRY_MAX: usize = 256;
+
+/// Strings that cover `literals`: every literal holds at least one of them, and there are
+/// at most [`PREFILTER_MAX`] if grouping allows. Greedy: while there are too many, the
+/// substring of at least [`COVER_MIN`] bytes held by the most literals not yet grouped
+/// (the longer one on a tie) replaces them. A literal holding another literal is dropped
+/// first. Deterministic, sorted, without duplicates. More than [`COVER_TRY_MAX`] literals
+/// are left as they are (no grouping would bring them down to a fast searcher).
+fn cover<'a>(literals: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut lits: Vec<&str> = literals.filter(|l| !l.is_empty()).collect();
+    lits.sort_unstable();
+    lits.dedup();
+    if lits.len() <= PREFILTER_MAX || lits.len() > COVER_TRY_MAX {
+        return lits.into_iter().map(str::to_string).collect();
+    }
+    let all = lits.clone();
+    lits.retain(|l| !all.iter().any(|m| m != l && l.contains(m)));
+    // Every substring worth grouping by → the literals holding it (indices, ascending).
+    let mut held: HashMap<&[u8], Vec<usize>> =
+        HashMap::with_capacity(lits.iter().map(|l| l.len()).sum::<usize>() * COVER_LEN_MAX);
+    for (k, lit) in lits.iter().enumerate() {
+        let b = lit.as_bytes();
+        for i in 0..b.len() {
+            for j in i + COVER_MIN..=b.len().min(i + COVER_LEN_MAX) {
+                let list = held.entry(&b[i..j]).or_default();
+                if list.last() != Some(&k) {
+                    list.push(k);
+                }
+            }
+        }
+    }
+    let mut candidates: Vec<(&[u8], Vec<usize>)> = held
+        .into_iter()
+        .filter(|(s, list)| list.len() >= 2 && std::str::from_utf8(s).is_ok())
+        .collect();
+    candidates.sort_unstable();
+    let mut left = vec![true; lits.len()];
+    let mut n_left = lits.len();
+    let mut out: Vec<String> = Vec::new();
+    while out.len() + n_left > PREFILTER_MAX {
+        let best = candidates
+            .iter()
+            .map(|(s, list)| (list.iter().filter(|&&k| left[k]).count(), s))
+            .filter(|&(n, _)| n >= 2)
+            .max_by(|a, b| (a.0, a.1.len(), b.1).cmp(&(b.0, b.1.len(), a.1)));
+        let Some((_, best)) = best else { break };
+        let best = std::str::from_utf8(best).expect("checked above");
+        for (k, lit) in lits.iter().enumerate() {
+            if left[k] && lit.contains(best) {
+                left[k] = false;
+                n_left -= 1;
+            }
+        }
+        out.push(best.to_string());
+    }
+    out.extend(
+        lits.iter()
+            .zip(&left)
+            .filter(|(_, &l)| l)
+            .map(|(lit, _)| lit.to_string()),
+    );
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// A compiled set of rules plus the literal prefilter over all of them.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     rules: Vec<Rule>,
     /// Aho–Corasick over every literal of every rule (leftmost-first).
     searcher: AhoCorasick,
+    /// Aho–Corasick over at most [`PREFILTER_MAX`] strings that cover every literal (each
+    /// literal holds one of them), for finding candidate events in a whole buffer.
+    prefilter: AhoCorasick,
     /// Pattern index → (rule index, literal index within the rule).
     patterns: Vec<(usize, usize)>,
     /// Pattern index → other patterns that can match at the same start position (one is a prefix
@@ -595,6 +676,26 @@ impl Catalogue {
         &self.searcher
     }
 
+    /// The whole-buffer prefilter: an automaton over a few strings such that every literal
+    /// of every rule holds one of them (`Too many ` for the nine `Too many …` literals, say).
+    /// Any line holding a literal holds a prefilter match that starts on that line, so the
+    /// events it finds are a superset of those the literals find; confirm each with
+    /// [`match_event`](Catalogue::match_event). With at most [`PREFILTER_MAX`] strings the
+    /// search runs the narrower, faster SIMD variant (Slim Teddy); the builtin catalogue's 58
+    /// literals need the wide one, which takes more than twice as long.
+    pub fn prefilter(&self) -> &AhoCorasick {
+        &self.prefilter
+    }
+
+    /// The strings of [`prefilter`](Catalogue::prefilter), in pattern order.
+    pub fn prefilter_strings(&self) -> Vec<String> {
+        cover(
+            self.rules
+                .iter()
+                .flat_map(|r| r.literals.iter().map(String::as_str)),
+        )
+    }
+
     /// The rule index that pattern `pattern` of [`literal_searcher`](Catalogue::literal_searcher)
     /// belongs to.
     ///
@@ -642,6 +743,10 @@ impl Catalogue {
             .match_kind(MatchKind::LeftmostFirst)
             .build(&literals)
             .map_err(|e| format!("cannot build the literal prefilter: {e}"))?;
+        let prefilter = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(cover(literals.iter().copied()))
+            .map_err(|e| format!("cannot build the literal prefilter: {e}"))?;
         let same_start = literals
             .iter()
             .enumerate()
@@ -669,6 +774,7 @@ impl Catalogue {
         Ok(Catalogue {
             rules,
             searcher,
+            prefilter,
             patterns,
             same_start,
             by_event_literal,
@@ -863,6 +969,40 @@ mod tests {
         let mut out = Vec::new();
         cat.match_event(event_type, text, &mut out);
         out
+    }
+
+    #[test]
+    fn the_prefilter_covers_every_literal_with_at_most_32_strings() {
+        let cat = Catalogue::builtin();
+        let cover = cat.prefilter_strings();
+        assert!(cover.len() <= PREFILTER_MAX, "{} strings", cover.len());
+        assert_eq!(cat.prefilter().patterns_len(), cover.len());
+        assert!(cover.iter().any(|c| c == "Too many "), "{cover:?}");
+        for rule in cat.rules() {
+            for lit in &rule.literals {
+                assert!(
+                    cover.iter().any(|c| lit.contains(c.as_str())),
+                    "{lit} is not covered by {cover:?}"
+                );
+                assert!(cat.prefilter().is_match(lit.as_bytes()), "{lit}");
+            }
+        }
+    }
+
+    #[test]
+    fn cover_groups_literals_only_when_there_are_too_many() {
+        assert_eq!(cover(["b", "a", "b"].into_iter()), ["a", "b"]);
+        // Forty literals sharing one long substring become one string; one holding another
+        // literal goes.
+        let mut many: Vec<String> = (0..40).map(|i| format!("{i:02} shared part")).collect();
+        many.extend(["other text".to_string(), "some other text here".to_string()]);
+        assert_eq!(
+            cover(many.iter().map(String::as_str)),
+            [" shared part", "other text"]
+        );
+        // Forty literals with nothing in common stay as they are.
+        let apart: Vec<String> = (0..40).map(|i| format!("lit{i:02}")).collect();
+        assert_eq!(cover(apart.iter().map(String::as_str)).len(), 40);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Finding known errors in one log.
 //!
-//! The whole buffer is searched once for the catalogue's literals (Aho–Corasick,
-//! leftmost-first, so its SIMD prefilter runs). A log without a hit is done: nothing in it
+//! The whole buffer is searched once with the catalogue's prefilter (Aho–Corasick over a
+//! few strings that cover every literal, leftmost-first, so its SIMD searcher runs). A log without a hit is done: nothing in it
 //! can match. Otherwise the parser runs over the log with namespace tracking, and only the
 //! records whose byte range holds a hit are matched with [`Catalogue::match_event`]; the run
 //! stops after the record holding the last hit.
@@ -128,7 +128,7 @@ fn prefilter(
         return Err(FileReport::skipped(name, why));
     }
     let find = |from: usize, to: usize| -> Vec<u64> {
-        cat.literal_searcher()
+        cat.prefilter()
             .find_iter(&bytes[from..to])
             .map(|m| (from + m.start()) as u64)
             .collect()
@@ -204,7 +204,7 @@ fn track(
             }
             None => {
                 streamed_bytes += rec.raw.len() as u64;
-                if !cat.literal_searcher().is_match(rec.raw) {
+                if !cat.prefilter().is_match(rec.raw) {
                     return Ok(());
                 }
             }
