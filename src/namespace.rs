@@ -3,6 +3,7 @@
 //! resolution happens in the same streaming pass as parsing.
 
 use memchr::memchr;
+use std::collections::HashSet;
 use std::fmt;
 
 /// An interned namespace. [`NsId::DEFAULT`] is the subscriber's own code, `(default)`.
@@ -27,6 +28,9 @@ pub struct Namespaces {
     /// Whether each namespace is known to be a namespace (evidence seen), as opposed to
     /// merely a name that was interned.
     known: Vec<bool>,
+    /// With [`record_misses`](Namespaces::record_misses): the names [`lookup`](Namespaces::lookup)
+    /// did not know.
+    misses: Option<HashSet<Box<[u8]>>>,
 }
 
 impl Default for Namespaces {
@@ -34,6 +38,7 @@ impl Default for Namespaces {
         Namespaces {
             names: vec![Box::from(&b"(default)"[..])],
             known: vec![true],
+            misses: None,
         }
     }
 }
@@ -77,6 +82,33 @@ impl Namespaces {
             .position(|n| &n[..] == name)
             .filter(|&i| self.known[i])
             .map(|i| NsId(i as u16))
+    }
+
+    /// [`find_known`](Namespaces::find_known), remembering the names it did not know when
+    /// [`record_misses`](Namespaces::record_misses) is on.
+    #[inline]
+    pub fn lookup(&mut self, name: &[u8]) -> Option<NsId> {
+        let found = self.find_known(name);
+        if found.is_none() && !name.is_empty() {
+            if let Some(m) = &mut self.misses {
+                if !m.contains(name) {
+                    m.insert(Box::from(name));
+                }
+            }
+        }
+        found
+    }
+
+    /// From now on, remember every name [`lookup`](Namespaces::lookup) does not know. A
+    /// tracker that starts mid-log does this: had it known what came before, those lookups
+    /// might have found a namespace.
+    pub fn record_misses(&mut self) {
+        self.misses.get_or_insert_with(HashSet::new);
+    }
+
+    /// The names [`lookup`](Namespaces::lookup) did not know (none unless recording).
+    pub fn misses(&self) -> impl Iterator<Item = &[u8]> {
+        self.misses.iter().flatten().map(|m| &m[..])
     }
 
     /// The name of a namespace (`(default)` for the default).
@@ -144,10 +176,10 @@ fn sig_head(sig: &[u8]) -> (&[u8], usize) {
 
 /// The namespace named by a method signature, if its first segment is a known namespace
 /// and the signature has at least `Class.method` after it.
-pub fn from_signature(ns: &Namespaces, sig: &[u8]) -> Option<NsId> {
+pub fn from_signature(ns: &mut Namespaces, sig: &[u8]) -> Option<NsId> {
     let (first, segments) = sig_head(sig);
     if segments >= 3 {
-        ns.find_known(first)
+        ns.lookup(first)
     } else {
         None
     }
@@ -206,11 +238,14 @@ mod tests {
     #[test]
     fn signature_needs_a_known_namespace() {
         let mut ns = Namespaces::default();
-        assert_eq!(from_signature(&ns, b"acme.Svc.run(Integer)"), None);
+        assert_eq!(from_signature(&mut ns, b"acme.Svc.run(Integer)"), None);
         let acme = ns.learn(b"acme");
-        assert_eq!(from_signature(&ns, b"acme.Svc.run(Integer)"), Some(acme));
-        assert_eq!(from_signature(&ns, b"Svc.Inner.run()"), None);
-        assert_eq!(from_signature(&ns, b"acme.run()"), None);
+        assert_eq!(
+            from_signature(&mut ns, b"acme.Svc.run(Integer)"),
+            Some(acme)
+        );
+        assert_eq!(from_signature(&mut ns, b"Svc.Inner.run()"), None);
+        assert_eq!(from_signature(&mut ns, b"acme.run()"), None);
         assert_eq!(signature_prefix(b"Outer.Inner.m()"), Some(&b"Outer"[..]));
     }
 

@@ -241,6 +241,118 @@ where
     Ok(s)
 }
 
+/// Where [`run_halves`] may cut `buf`: the first line in `from..to` that starts an
+/// execution (`EXECUTION_STARTED`) and is a framing seam ([`framing::seam`]). Returns its
+/// offset and head.
+pub fn execution_seam(buf: &[u8], from: usize, to: usize) -> Option<(usize, Head)> {
+    let limit = to.min(buf.len());
+    let finder = memchr::memmem::Finder::new(b"|EXECUTION_STARTED");
+    let mut at = from;
+    while at < limit {
+        let i = at + finder.find(&buf[at..limit])?;
+        let line_start = memchr::memrchr(b'\n', &buf[..i]).map_or(0, |p| p + 1);
+        if line_start < from {
+            at = i + 1;
+            continue;
+        }
+        if let Some((pos, h)) = framing::seam(buf, line_start) {
+            if pos == line_start && h.etype == EventType::ExecutionStarted {
+                return Some((pos, h));
+            }
+        }
+        at = i + 1;
+    }
+    None
+}
+
+/// What [`run_halves`] did.
+#[derive(Debug)]
+pub struct Halves {
+    /// The second half's records are the ones a single run would have given from the seam
+    /// on (lines counted from 1 at the seam: add `lines_before`). When false, the first
+    /// half's consumer went on to the end and the second half's output must be dropped.
+    pub held: bool,
+    /// Lines before the seam.
+    pub lines_before: u64,
+    /// How the second half's consumer ended, when the cut held (it may stop early with
+    /// an error of its own, as the first half's may; that error is `Ok` here).
+    pub second: io::Result<()>,
+}
+
+/// Run `buf` as two halves at once, cut at `at`, a line from [`execution_seam`] whose head
+/// is `seam`. `fa` gets the records before it, located by `ta`; `fb` those from it on,
+/// located by `tb` (from `ta.fresh_for_rest()`), with lines counted from 1 at the seam and
+/// offsets as in `buf`. The cut holds when a single run would read the same from the seam
+/// on: its framer starts a record there ([`Framer::would_quote`] says no), and its tracker
+/// would locate every event there as `tb` did ([`Tracker::resumed_by`]: an execution start
+/// closes every frame, so only the namespaces learned before it could differ). If the cut
+/// does not hold, `fa` gets the rest of `buf` as a single run would give it, and the
+/// caller drops what `fb` made. `Item::log` counts from 0 in each half: compare it only
+/// within one half.
+pub fn run_halves<FA, FB>(
+    buf: &[u8],
+    at: usize,
+    seam: Head,
+    ta: &mut Tracker,
+    fa: FA,
+    tb: &mut Tracker,
+    fb: FB,
+) -> Result<Halves, RunError>
+where
+    FA: FnMut(&Item<'_>, &Tracker) -> io::Result<()> + Send,
+    FB: FnMut(&Item<'_>, &Tracker) -> io::Result<()> + Send,
+{
+    let mut sa = State::new(ta, fa);
+    let mut sb = State::new(tb, fb);
+    // As if the first half held a header (logs do): a header in the second half then
+    // starts a new log, as it would in a single run (checked below).
+    sb.headers = 1;
+    let (a, b) = rayon::join(
+        || -> io::Result<(Framer, usize, bool)> {
+            let mut fr = Framer::new();
+            let used = fr.feed(&buf[..at], false, &mut |r| sa.record(r))?;
+            if fr.would_quote(&seam) {
+                return Ok((fr, used, false));
+            }
+            fr.feed(&buf[used..at], true, &mut |r| sa.record(r))?;
+            Ok((fr, at, true))
+        },
+        || {
+            Framer::at(at as u64)
+                .feed(&buf[at..], true, &mut |r| sb.record(r))
+                .map(|_| ())
+        },
+    );
+    let (mut fr, used, cut) = a.map_err(RunError::Consumer)?;
+    let lines_before = fr.next_line() - 1;
+    let logs_agree = sa.headers >= 1 || sb.headers == 1;
+    if cut && logs_agree && sa.tracker.resumed_by(sb.tracker, seam.nanos) {
+        return Ok(Halves {
+            held: true,
+            lines_before,
+            second: b,
+        });
+    }
+    if cut {
+        // The framer held but the tracker did not: go on from the seam, where a framer
+        // starts afresh.
+        Framer::at(at as u64)
+            .feed(&buf[at..], true, &mut |mut r: Record<'_>| {
+                r.line += lines_before;
+                sa.record(r)
+            })
+            .map_err(RunError::Consumer)?;
+    } else {
+        fr.feed(&buf[used..], true, &mut |r| sa.record(r))
+            .map_err(RunError::Consumer)?;
+    }
+    Ok(Halves {
+        held: false,
+        lines_before,
+        second: Ok(()),
+    })
+}
+
 /// A framed record as a part keeps it, packed into 40 bytes (parts cross between cores, so
 /// their size is the cost): records tile the buffer, so a record starts where the one
 /// before it ended and only its length is kept; its line is kept as the distance from the
@@ -507,6 +619,144 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Every record of `buf` with where it sits, as one run gives them.
+    fn located(buf: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut t = Tracker::new().without_closed();
+        run_bytes(buf, &mut t, Threads::One, |i, t| {
+            out.push(place(i, t, 0));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    fn place(i: &Item<'_>, t: &Tracker, lines_before: u64) -> String {
+        let ns = t.namespaces();
+        format!(
+            "{} {} {:?} {} {:?} {}",
+            i.record.line + lines_before,
+            i.record.offset,
+            i.record.head.map(|h| h.etype),
+            ns.name_str(i.loc.frame_ns),
+            i.loc.caller_ns.map(|c| ns.name_str(c).into_owned()),
+            i.loc.depth
+        )
+    }
+
+    /// [`run_halves`] cut at `at`: whether the cut held, and every record with its place,
+    /// the second half's (when it held) after the first's.
+    fn halves(buf: &[u8], at: usize) -> (bool, Vec<String>) {
+        let (_, seam) = execution_seam(buf, at, buf.len())
+            .filter(|s| s.0 == at)
+            .unwrap_or_else(|| panic!("no seam at {at} in {}", String::from_utf8_lossy(buf)));
+        let mut ta = Tracker::new().without_closed();
+        let mut tb = ta.fresh_for_rest();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut b_items = Vec::new();
+        let h = run_halves(
+            buf,
+            at,
+            seam,
+            &mut ta,
+            |i, t| {
+                a.push(place(i, t, 0));
+                Ok(())
+            },
+            &mut tb,
+            |i, t| {
+                b_items.push((i.record.line, place(i, t, 0)));
+                Ok(())
+            },
+        )
+        .unwrap();
+        h.second.unwrap();
+        if h.held {
+            for (line, p) in b_items {
+                // Recompute the line with the first half's count.
+                let rest = p.split_once(' ').expect("line first").1;
+                b.push(format!("{} {rest}", line + h.lines_before));
+            }
+            a.extend(b);
+        }
+        (h.held, a)
+    }
+
+    fn seams(buf: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some((at, _)) = execution_seam(buf, from, buf.len()) {
+            out.push(at);
+            from = at + 1;
+        }
+        out
+    }
+
+    /// Two halves give every record the place one run gives it, at every execution start
+    /// of a generated log with packages.
+    #[test]
+    fn halves_locate_as_one_run_does() {
+        let doc = crate::gen::sample(600 << 10, 5);
+        let one = located(&doc);
+        let cuts = seams(&doc);
+        assert!(cuts.len() >= 3, "{} execution starts", cuts.len());
+        for at in cuts {
+            let (held, two) = halves(&doc, at);
+            assert!(held, "cut at {at} did not hold");
+            assert_eq!(two, one, "cut at {at}");
+        }
+    }
+
+    /// Where the second half alone would read a log otherwise, the cut does not hold and
+    /// the first half's run goes on to the end: a namespace learned before the cut and
+    /// named after it before any new evidence; quoted text whose clock runs back across
+    /// the cut; a header after the cut in a log that had none before it.
+    #[test]
+    fn halves_that_would_read_otherwise_fall_back_to_one_run() {
+        let exec = |n: u64| format!("12:00:00.0 ({n})|EXECUTION_STARTED\n");
+        let mut learned = String::from("61.0 APEX_CODE,FINEST\n");
+        learned += &exec(1);
+        learned += "12:00:00.0 (2)|LIMIT_USAGE_FOR_NS|acme|\n";
+        learned += "12:00:00.0 (3)|EXECUTION_FINISHED\n";
+        let at_learned = learned.len();
+        learned += &exec(4);
+        learned += "12:00:00.0 (5)|METHOD_ENTRY|[1]|01p000000000001|acme.Svc.run()\n";
+        learned += "12:00:00.0 (6)|FATAL_ERROR|System.LimitException: Too many SOQL queries: 101\n";
+        learned += "12:00:00.0 (7)|METHOD_EXIT|[1]|01p000000000001|acme.Svc.run()\n";
+
+        let mut quoted = String::from("61.0 APEX_CODE,FINEST\n");
+        quoted += &exec(10);
+        quoted += "12:00:00.0 (20)|USER_DEBUG|[1]|DEBUG|another log:\n";
+        let at_quoted = quoted.len();
+        quoted += &exec(5);
+        quoted += "12:00:00.0 (30)|EXECUTION_FINISHED\n";
+
+        let mut headerless = exec(1);
+        headerless += "12:00:00.0 (2)|EXECUTION_FINISHED\n";
+        let at_headerless = headerless.len();
+        headerless += &exec(3);
+        headerless += "61.0 APEX_CODE,FINEST\n";
+        headerless += "12:00:00.0 (4)|FATAL_ERROR|x\n";
+
+        // The same logs without what breaks the cut: it holds.
+        let unlearned = learned.replace("|acme|", "|acm2|");
+        let forward = quoted.replace(&exec(5), &exec(25));
+        let headed = format!("61.0 APEX_CODE,FINEST\n{headerless}");
+        let at_headed = at_headerless + "61.0 APEX_CODE,FINEST\n".len();
+        for (doc, at, holds) in [
+            (learned, at_learned, false),
+            (quoted, at_quoted, false),
+            (headerless, at_headerless, false),
+            (unlearned, at_learned, true),
+            (forward, at_quoted, true),
+            (headed, at_headed, true),
+        ] {
+            let (held, got) = halves(doc.as_bytes(), at);
+            assert_eq!(held, holds, "{doc}");
+            assert_eq!(got, located(doc.as_bytes()), "{doc}");
+        }
     }
 
     /// Parts framed afresh at seams give the records one framer gives, also where quoted

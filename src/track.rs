@@ -242,6 +242,40 @@ impl Tracker {
         self
     }
 
+    /// A tracker like this one (same settings and namespaces, nothing seen: call it before
+    /// this one reads anything) for the part of a log that
+    /// starts at an `EXECUTION_STARTED` line: it remembers the names it looked up without
+    /// knowing them, so that [`resumed_by`](Tracker::resumed_by) can tell whether it read
+    /// that part as this one would have.
+    pub fn fresh_for_rest(&self) -> Tracker {
+        let mut t = Tracker {
+            ns: self.ns.clone(),
+            max_depth: self.max_depth,
+            passive: self.passive,
+            keep_closed: self.keep_closed,
+            ..Tracker::new()
+        };
+        t.ns.record_misses();
+        t
+    }
+
+    /// Would this tracker, having read a log up to an `EXECUTION_STARTED` line stamped
+    /// `seam_nanos`, locate every event from that line on as `next` (from
+    /// [`fresh_for_rest`](Tracker::fresh_for_rest), which started there) did? The execution
+    /// start closes every frame, so what remains of the past is the namespaces learned: it
+    /// holds when `next` never failed to look up a name this one knows, both together stay
+    /// under the namespace cap, and the clock did not run back at the seam. Locations
+    /// (namespaces, callers, depths) are what this promises; frame timings, issues and
+    /// closed frames of the two halves are not combined.
+    pub fn resumed_by(&self, next: &Tracker, seam_nanos: Option<u64>) -> bool {
+        self.passive == next.passive
+            && self.keep_closed == next.keep_closed
+            && self.max_depth == next.max_depth
+            && self.ns.len() + next.ns.len() < namespace::MAX_NAMESPACES
+            && seam_nanos.is_some_and(|n| self.last_nanos <= n)
+            && next.ns.misses().all(|m| self.ns.find_known(m).is_none())
+    }
+
     /// The namespaces seen so far.
     pub fn namespaces(&self) -> &Namespaces {
         &self.ns
@@ -658,7 +692,7 @@ impl Tracker {
                         break;
                     }
                 }
-                ns.or_else(|| namespace::from_signature(&self.ns, name))
+                ns.or_else(|| namespace::from_signature(&mut self.ns, name))
                     .unwrap_or(NsId::DEFAULT)
             }
             EventType::MethodEntry => {
@@ -669,7 +703,7 @@ impl Tracker {
                 if class_id.is_empty() {
                     inherit
                 } else {
-                    namespace::from_signature(&self.ns, name).unwrap_or(NsId::DEFAULT)
+                    namespace::from_signature(&mut self.ns, name).unwrap_or(NsId::DEFAULT)
                 }
             }
             EventType::ConstructorEntry => {
@@ -685,7 +719,7 @@ impl Tracker {
                 } else {
                     let first = name.split(|&c| c == b'.').next().unwrap_or(b"");
                     if name.contains(&b'.') {
-                        self.ns.find_known(first).unwrap_or(NsId::DEFAULT)
+                        self.ns.lookup(first).unwrap_or(NsId::DEFAULT)
                     } else {
                         NsId::DEFAULT
                     }

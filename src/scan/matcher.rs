@@ -172,7 +172,12 @@ enum Source<'a> {
 
 /// Run the parser and tracker over `src`, matching the records that hold a hit: those
 /// containing one of the sorted `hits` offsets, or (for streams, `None`) those in which the
-/// literal searcher finds something.
+/// prefilter finds something.
+///
+/// A large buffer whose hits do not all come early is run as two halves at once when it has
+/// an execution start near its middle ([`stream::run_halves`]): each half has its own
+/// tracker and findings, and the second's are kept only if the cut held (else the first
+/// half's run goes on to the end, as a single run would).
 fn track(
     cat: &Catalogue,
     src: Source<'_>,
@@ -180,35 +185,152 @@ fn track(
     hits: Option<&[u64]>,
     threads: stream::Threads,
 ) -> FileReport {
-    let findings = &mut report.findings;
-    let mut streamed_bytes = 0u64;
-    let mut next = 0usize;
-    let mut event_no = 0u64;
-    // The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
-    let mut last_fatal: Option<(u64, u32, Vec<u8>, usize)> = None;
+    track_with(cat, src, &mut report, hits, threads, stream::PIPELINE_MIN);
+    report
+}
+
+/// [`track`] with the smallest buffer that is cut in halves (tests make it small).
+fn track_with(
+    cat: &Catalogue,
+    src: Source<'_>,
+    report: &mut FileReport,
+    hits: Option<&[u64]>,
+    threads: stream::Threads,
+    halves_min: usize,
+) {
     let mut tracker = Tracker::new().without_closed();
-    let consume = |item: &stream::Item<'_>, t: &Tracker| {
+    let mut a = Matching::new(cat, hits, 0);
+    let res = match src {
+        Source::Bytes(b) => {
+            let cut = match (hits, threads) {
+                (Some(h), stream::Threads::Auto | stream::Threads::Two)
+                    if b.len() >= halves_min =>
+                {
+                    stream::execution_seam(b, b.len() / 2, b.len() / 4 * 3)
+                        .filter(|&(at, _)| h.last().is_some_and(|&l| l >= at as u64))
+                }
+                _ => None,
+            };
+            match cut {
+                Some((at, seam)) => {
+                    let hits = hits.expect("cut only with hits");
+                    let first_after = hits.partition_point(|&h| h < at as u64);
+                    let mut tb = tracker.fresh_for_rest();
+                    let mut b_half = Matching::new(cat, Some(hits), first_after);
+                    let res = stream::run_halves(
+                        b,
+                        at,
+                        seam,
+                        &mut tracker,
+                        |item, t| a.consume(item, t),
+                        &mut tb,
+                        |item, t| b_half.consume(item, t),
+                    );
+                    match res {
+                        Ok(h) if h.held => {
+                            for mut f in b_half.hit.findings {
+                                f.line += h.lines_before;
+                                a.hit.findings.push(f);
+                            }
+                            h.second.map_err(RunError::Consumer)
+                        }
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                }
+                None => stream::run_bytes(b, &mut tracker, threads, |item, t| a.consume(item, t))
+                    .map(|_| ()),
+            }
+        }
+        Source::Stream(input) => {
+            stream::run_with(input, &mut tracker, threads, |item, t| a.consume(item, t)).map(|_| ())
+        }
+    };
+    if hits.is_none() {
+        report.bytes = a.streamed_bytes;
+    }
+    report.findings = a.hit.findings;
+    match res {
+        Ok(()) => {}
+        Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|i| i.is::<Stop>()) => {}
+        Err(e) => {
+            report.status = Status::Failed(e.to_string());
+        }
+    }
+}
+
+/// One run's matching state: which hit comes next, and the findings so far.
+struct Matching<'c, 'h> {
+    hits: Option<&'h [u64]>,
+    /// Index of the next hit not yet passed.
+    next: usize,
+    streamed_bytes: u64,
+    hit: Hit<'c>,
+}
+
+impl<'c, 'h> Matching<'c, 'h> {
+    fn new(cat: &'c Catalogue, hits: Option<&'h [u64]>, next: usize) -> Self {
+        Matching {
+            hits,
+            next,
+            streamed_bytes: 0,
+            hit: Hit {
+                cat,
+                findings: Vec::new(),
+                event_no: 0,
+                last_fatal: None,
+            },
+        }
+    }
+
+    /// Match `item` if it holds a hit; stop after the record that holds the last one.
+    #[inline]
+    fn consume(&mut self, item: &stream::Item<'_>, t: &Tracker) -> io::Result<()> {
         let rec = &item.record;
         if item.event.is_some() {
-            event_no += 1;
+            self.hit.event_no += 1;
         }
         let end = rec.offset + rec.raw.len() as u64;
-        match hits {
+        match self.hits {
             Some(hits) => {
-                if hits[next] >= end {
+                if self.next >= hits.len() || hits[self.next] >= end {
                     return Ok(());
                 }
-                while next < hits.len() && hits[next] < end {
-                    next += 1;
+                while self.next < hits.len() && hits[self.next] < end {
+                    self.next += 1;
                 }
             }
             None => {
-                streamed_bytes += rec.raw.len() as u64;
-                if !cat.prefilter().is_match(rec.raw) {
+                self.streamed_bytes += rec.raw.len() as u64;
+                if !self.hit.cat.prefilter().is_match(rec.raw) {
                     return Ok(());
                 }
             }
         }
+        self.hit.record(item, t);
+        if self.hits.is_some_and(|h| self.next == h.len()) {
+            return Err(io::Error::other(Stop));
+        }
+        Ok(())
+    }
+}
+
+/// The findings of one log, made from the records that hold a hit.
+struct Hit<'c> {
+    cat: &'c Catalogue,
+    findings: Vec<Finding>,
+    /// Events seen so far.
+    event_no: u64,
+    /// The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
+    last_fatal: Option<(u64, u32, Vec<u8>, usize)>,
+}
+
+impl Hit<'_> {
+    /// Match a record that holds a hit and add its findings. Kept out of line: most
+    /// records hold none, and the per-record loop stays small.
+    #[inline(never)]
+    fn record(&mut self, item: &stream::Item<'_>, t: &Tracker) {
+        let rec = &item.record;
         let (event_type, text): (&str, &[u8]) = match (rec.kind, &item.event) {
             (RecordKind::Event, Some(ev)) => {
                 (std::str::from_utf8(ev.type_name()).unwrap_or(""), ev.body())
@@ -219,30 +341,30 @@ fn track(
         if !event_type.is_empty() {
             // Only records holding a hit get here, so one small allocation each is fine.
             let mut local: Vec<RuleMatch<'_>> = Vec::new();
-            cat.match_event(event_type, text, &mut local);
+            self.cat.match_event(event_type, text, &mut local);
             if !local.is_empty() {
                 let is_fatal = item
                     .event
                     .as_ref()
                     .is_some_and(|e| e.etype() == EventType::FatalError);
                 let doubled = is_fatal
-                    && last_fatal.as_ref().is_some_and(|(n, log, body, _)| {
-                        *n + 1 == event_no && *log == item.log && body.as_slice() == text
+                    && self.last_fatal.as_ref().is_some_and(|(n, log, body, _)| {
+                        *n + 1 == self.event_no && *log == item.log && body.as_slice() == text
                     });
                 if doubled {
-                    let first = last_fatal.as_ref().map_or(0, |l| l.3);
-                    for f in &mut findings[first..] {
+                    let first = self.last_fatal.as_ref().map_or(0, |l| l.3);
+                    for f in &mut self.findings[first..] {
                         f.count += 1;
                     }
-                    last_fatal.as_mut().expect("doubled").0 = event_no;
+                    self.last_fatal.as_mut().expect("doubled").0 = self.event_no;
                 } else {
-                    let first = findings.len();
+                    let first = self.findings.len();
                     let ns = t.namespaces();
                     let namespace = ns.name_str(item.loc.frame_ns).into_owned();
                     let caller = item.loc.caller_ns.map(|c| ns.name_str(c).into_owned());
                     for m in &local {
-                        let rule = &cat.rules()[m.rule];
-                        findings.push(Finding {
+                        let rule = &self.cat.rules()[m.rule];
+                        self.findings.push(Finding {
                             line: rec.line,
                             event: event_type.to_string(),
                             rule: rule.id.clone(),
@@ -254,30 +376,12 @@ fn track(
                             count: 1,
                         });
                     }
-                    last_fatal = is_fatal.then(|| (event_no, item.log, text.to_vec(), first));
+                    self.last_fatal =
+                        is_fatal.then(|| (self.event_no, item.log, text.to_vec(), first));
                 }
             }
         }
-        if hits.is_some_and(|h| next == h.len()) {
-            return Err(io::Error::other(Stop));
-        }
-        Ok(())
-    };
-    let res = match src {
-        Source::Bytes(b) => stream::run_bytes(b, &mut tracker, threads, consume),
-        Source::Stream(input) => stream::run_with(input, &mut tracker, threads, consume),
-    };
-    if hits.is_none() {
-        report.bytes = streamed_bytes;
     }
-    match res {
-        Ok(_) => {}
-        Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|i| i.is::<Stop>()) => {}
-        Err(e) => {
-            report.status = Status::Failed(e.to_string());
-        }
-    }
-    report
 }
 
 /// The line of `text` holding the match, made into a one-line message: for a match on the
@@ -352,6 +456,38 @@ mod tests {
             not_a_log(b"\xEF\xBB\xBF12:00:00.1 (1)|EXECUTION_STARTED\n"),
             None
         );
+    }
+
+    /// The findings of `doc`, run as one or (where it can be cut) as two halves.
+    fn findings(doc: &[u8], threads: stream::Threads, halves_min: usize) -> Vec<Finding> {
+        let cat = Catalogue::builtin();
+        let (mut report, hits) = prefilter(cat, "x".into(), doc, stream::Threads::One).unwrap();
+        track_with(
+            cat,
+            Source::Bytes(doc),
+            &mut report,
+            Some(&hits),
+            threads,
+            halves_min,
+        );
+        assert_eq!(report.status, Status::Scanned);
+        report.findings
+    }
+
+    /// Halves find what one run finds, lines and namespaces included.
+    #[test]
+    fn halves_find_what_one_run_finds() {
+        for seed in 1..=4 {
+            let doc = crate::gen::sample(3 << 20, seed);
+            let (at, _) = stream::execution_seam(&doc, doc.len() / 2, doc.len() / 4 * 3)
+                .expect("an execution start past the middle");
+            let one = findings(&doc, stream::Threads::One, usize::MAX);
+            assert!(one
+                .iter()
+                .any(|f| f.line > 1 + doc[..at].iter().filter(|&&c| c == b'\n').count() as u64));
+            assert!(one.iter().any(|f| f.namespace != "(default)"), "{one:?}");
+            assert_eq!(findings(&doc, stream::Threads::Two, 0), one, "seed {seed}");
+        }
     }
 
     #[test]
