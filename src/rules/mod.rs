@@ -687,6 +687,13 @@ impl Catalogue {
         &self.prefilter
     }
 
+    /// Whether a literal holds a line break (the builtin catalogue's do not).
+    pub fn literals_span_lines(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.literals.iter().any(|l| l.contains('\n')))
+    }
+
     /// The strings of [`prefilter`](Catalogue::prefilter), in pattern order.
     pub fn prefilter_strings(&self) -> Vec<String> {
         cover(

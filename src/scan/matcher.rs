@@ -127,21 +127,13 @@ fn prefilter(
     if let Some(why) = not_a_log(bytes) {
         return Err(FileReport::skipped(name, why));
     }
-    let find = |from: usize, to: usize| -> Vec<u64> {
-        cat.prefilter()
-            .find_iter(&bytes[from..to])
-            .map(|m| (from + m.start()) as u64)
-            .collect()
-    };
+    let find = |from: usize, to: usize| hits_in(cat, bytes, from, to);
     // A large file with a spare thread (the caller passes One otherwise): search its two
     // halves at once, split at a line break. No literal spans a line break, so the hits are
     // the same as one search's.
     let split = (threads != stream::Threads::One
         && bytes.len() >= stream::PIPELINE_MIN
-        && cat
-            .rules()
-            .iter()
-            .all(|r| r.literals.iter().all(|l| !l.contains('\n'))))
+        && !cat.literals_span_lines())
     .then(|| memchr(b'\n', &bytes[bytes.len() / 2..]).map(|i| bytes.len() / 2 + i + 1))
     .flatten();
     let hits = match split {
@@ -162,6 +154,38 @@ fn prefilter(
         return Err(report);
     }
     Ok((report, hits))
+}
+
+/// The offsets in `bytes[from..to]` (which starts and ends at line breaks) of the first
+/// catalogue literal on every line that holds one, in order. The fast prefilter
+/// ([`Catalogue::prefilter`]) proposes lines; the exact literal search confirms each, so a
+/// line where only a shared substring occurs (`Maximum` of every limit block, say) is no
+/// hit and a log without literals is done here. A literal with a line break in it spans
+/// lines: then the exact search runs over the whole range.
+fn hits_in(cat: &Catalogue, bytes: &[u8], from: usize, to: usize) -> Vec<u64> {
+    let hay = &bytes[from..to];
+    if cat.literals_span_lines() {
+        return cat
+            .literal_searcher()
+            .find_iter(hay)
+            .map(|m| (from + m.start()) as u64)
+            .collect();
+    }
+    let mut out = Vec::new();
+    let mut checked = 0usize; // lines before this offset are done
+    for m in cat.prefilter().find_iter(hay) {
+        let at = m.start();
+        if at < checked {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &hay[..at]).map_or(0, |p| p + 1);
+        let end = memchr(b'\n', &hay[at..]).map_or(hay.len(), |p| at + p);
+        if let Some(lit) = cat.literal_searcher().find(&hay[start..end]) {
+            out.push((from + start + lit.start()) as u64);
+        }
+        checked = end;
+    }
+    out
 }
 
 /// What [`track`] reads: a log in memory (UTF-8), or a stream.
@@ -472,6 +496,33 @@ mod tests {
         );
         assert_eq!(report.status, Status::Scanned);
         report.findings
+    }
+
+    /// The prefilter's shared substrings bring no hit of their own: the hits are the first
+    /// literal of every line that holds one, as a line-by-line exact search finds them.
+    #[test]
+    fn hits_are_the_lines_with_a_literal() {
+        let cat = Catalogue::builtin();
+        let mut doc = crate::gen::sample(400 << 10, 9);
+        doc.extend_from_slice(
+            b"12:00:00.0 (1)|LIMIT_USAGE_FOR_NS|(default)|\n  Maximum CPU time: 10 out of 10000\n\
+              12:00:00.0 (2)|USER_DEBUG|[1]|DEBUG|Too many cooks, Invalid input\n\
+              12:00:00.0 (3)|EXCEPTION_THROWN|[1]|System.LimitException: Maximum stack depth reached: 1001\n",
+        );
+        let mut expected = Vec::new();
+        let mut at = 0;
+        for line in doc.split_inclusive(|&c| c == b'\n') {
+            if let Some(m) = cat.literal_searcher().find(line) {
+                expected.push((at + m.start()) as u64);
+            }
+            at += line.len();
+        }
+        assert!(expected.len() > 3, "{expected:?}");
+        assert_eq!(hits_in(cat, &doc, 0, doc.len()), expected);
+        // Shared substrings alone: no hit.
+        let shared = b"  Maximum CPU time: 10 out of 10000\nToo many cooks\nInvalid input\n";
+        assert!(cat.prefilter().is_match(&shared[..]));
+        assert_eq!(hits_in(cat, shared, 0, shared.len()), Vec::<u64>::new());
     }
 
     /// Halves find what one run finds, lines and namespaces included.
