@@ -274,8 +274,9 @@ pub struct Halves {
     pub held: bool,
     /// Lines before the seam.
     pub lines_before: u64,
-    /// How the second half's consumer ended, when the cut held (it may stop early with
-    /// an error of its own, as the first half's may; that error is `Ok` here).
+    /// How the second half's consumer ended when the cut held: the error it stopped with,
+    /// if any (a consumer may stop on purpose, as the scan does after its last hit).
+    /// `Ok(())` when the cut did not hold.
     pub second: io::Result<()>,
 }
 

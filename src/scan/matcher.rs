@@ -1,8 +1,9 @@
 //! Finding known errors in one log.
 //!
 //! The whole buffer is searched once with the catalogue's prefilter (Aho–Corasick over a
-//! few strings that cover every literal, leftmost-first, so its SIMD searcher runs). A log without a hit is done: nothing in it
-//! can match. Otherwise the parser runs over the log with namespace tracking, and only the
+//! few strings that cover every literal, leftmost-first, so its SIMD searcher runs), and
+//! each line it proposes is confirmed with the exact literals. A log without a hit is done:
+//! nothing in it can match. Otherwise the parser runs over the log with namespace tracking, and only the
 //! records whose byte range holds a hit are matched with [`Catalogue::match_event`]; the run
 //! stops after the record holding the last hit.
 
@@ -232,12 +233,12 @@ fn track_with(
                 {
                     stream::execution_seam(b, b.len() / 2, b.len() / 4 * 3)
                         .filter(|&(at, _)| h.last().is_some_and(|&l| l >= at as u64))
+                        .map(|(at, seam)| (at, seam, h))
                 }
                 _ => None,
             };
             match cut {
-                Some((at, seam)) => {
-                    let hits = hits.expect("cut only with hits");
+                Some((at, seam, hits)) => {
                     let first_after = hits.partition_point(|&h| h < at as u64);
                     let mut tb = tracker.fresh_for_rest();
                     let mut b_half = Matching::new(cat, Some(hits), first_after);
