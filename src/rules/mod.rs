@@ -424,8 +424,9 @@ const COVER_MIN: usize = 6;
 /// Longest substring [`cover`] considers.
 const COVER_LEN_MAX: usize = 16;
 
-/// Most literals [`cover`] tries to group.
+/// Most literals [`cover`] tries to group (a multiple of 64: its sets are words of bits).
 const COVER_TRY_MAX: usize = 256;
+const _: () = assert!(COVER_TRY_MAX.is_multiple_of(64));
 
 /// Strings that cover `literals`: every literal holds at least one of them, and there are
 /// at most [`PREFILTER_MAX`] if grouping allows. Greedy: while there are too many, the
@@ -442,49 +443,55 @@ fn cover<'a>(literals: impl Iterator<Item = &'a str>) -> Vec<String> {
     }
     let all = lits.clone();
     lits.retain(|l| !all.iter().any(|m| m != l && l.contains(m)));
-    // Every substring worth grouping by → the literals holding it (indices, ascending).
-    let mut held: HashMap<&[u8], Vec<usize>> =
+    // Every substring worth grouping by → the literals holding it, as a bit set.
+    type Set = [u64; COVER_TRY_MAX / 64];
+    let count =
+        |a: &Set, b: &Set| -> u32 { a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum() };
+    let mut held: HashMap<&[u8], Set> =
         HashMap::with_capacity(lits.iter().map(|l| l.len()).sum::<usize>() * COVER_LEN_MAX);
     for (k, lit) in lits.iter().enumerate() {
         let b = lit.as_bytes();
         for i in 0..b.len() {
             for j in i + COVER_MIN..=b.len().min(i + COVER_LEN_MAX) {
-                let list = held.entry(&b[i..j]).or_default();
-                if list.last() != Some(&k) {
-                    list.push(k);
-                }
+                held.entry(&b[i..j]).or_insert([0; COVER_TRY_MAX / 64])[k / 64] |= 1 << (k % 64);
             }
         }
     }
-    let mut candidates: Vec<(&[u8], Vec<usize>)> = held
+    let all: Set = std::array::from_fn(|w| {
+        let bits = lits.len().saturating_sub(w * 64).min(64);
+        if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        }
+    });
+    let mut candidates: Vec<(&[u8], Set)> = held
         .into_iter()
-        .filter(|(s, list)| list.len() >= 2 && std::str::from_utf8(s).is_ok())
+        .filter(|(s, set)| count(set, &all) >= 2 && std::str::from_utf8(s).is_ok())
         .collect();
     candidates.sort_unstable();
-    let mut left = vec![true; lits.len()];
-    let mut n_left = lits.len();
+    let mut left = all;
     let mut out: Vec<String> = Vec::new();
-    while out.len() + n_left > PREFILTER_MAX {
+    while out.len() + count(&left, &all) as usize > PREFILTER_MAX {
         let best = candidates
             .iter()
-            .map(|(s, list)| (list.iter().filter(|&&k| left[k]).count(), s))
+            .map(|(s, set)| (count(set, &left), s))
             .filter(|&(n, _)| n >= 2)
             .max_by(|a, b| (a.0, a.1.len(), b.1).cmp(&(b.0, b.1.len(), a.1)));
         let Some((_, best)) = best else { break };
         let best = std::str::from_utf8(best).expect("checked above");
         for (k, lit) in lits.iter().enumerate() {
-            if left[k] && lit.contains(best) {
-                left[k] = false;
-                n_left -= 1;
+            if left[k / 64] & (1 << (k % 64)) != 0 && lit.contains(best) {
+                left[k / 64] &= !(1 << (k % 64));
             }
         }
         out.push(best.to_string());
     }
     out.extend(
         lits.iter()
-            .zip(&left)
-            .filter(|(_, &l)| l)
-            .map(|(lit, _)| lit.to_string()),
+            .enumerate()
+            .filter(|(k, _)| left[k / 64] & (1 << (k % 64)) != 0)
+            .map(|(_, lit)| lit.to_string()),
     );
     out.sort_unstable();
     out.dedup();
@@ -498,8 +505,9 @@ pub struct Catalogue {
     /// Aho–Corasick over every literal of every rule (leftmost-first).
     searcher: AhoCorasick,
     /// Aho–Corasick over at most [`PREFILTER_MAX`] strings that cover every literal (each
-    /// literal holds one of them), for finding candidate events in a whole buffer.
-    prefilter: AhoCorasick,
+    /// literal holds one of them), for finding candidate events in a whole buffer. Built on
+    /// first use: only `scan` and `capture` search whole buffers.
+    prefilter: OnceLock<AhoCorasick>,
     /// Pattern index → (rule index, literal index within the rule).
     patterns: Vec<(usize, usize)>,
     /// Pattern index → other patterns that can match at the same start position (one is a prefix
@@ -684,7 +692,13 @@ impl Catalogue {
     /// search runs the narrower, faster SIMD variant (Slim Teddy); the builtin catalogue's 58
     /// literals need the wide one, which takes more than twice as long.
     pub fn prefilter(&self) -> &AhoCorasick {
-        &self.prefilter
+        self.prefilter.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(self.prefilter_strings())
+                // Every literal covers itself: the exact searcher will always do.
+                .unwrap_or_else(|_| self.searcher.clone())
+        })
     }
 
     /// Whether a literal holds a line break (the builtin catalogue's do not).
@@ -750,10 +764,6 @@ impl Catalogue {
             .match_kind(MatchKind::LeftmostFirst)
             .build(&literals)
             .map_err(|e| format!("cannot build the literal prefilter: {e}"))?;
-        let prefilter = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(cover(literals.iter().copied()))
-            .map_err(|e| format!("cannot build the literal prefilter: {e}"))?;
         let same_start = literals
             .iter()
             .enumerate()
@@ -781,7 +791,7 @@ impl Catalogue {
         Ok(Catalogue {
             rules,
             searcher,
-            prefilter,
+            prefilter: OnceLock::new(),
             patterns,
             same_start,
             by_event_literal,
