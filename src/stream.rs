@@ -149,6 +149,17 @@ where
         };
         (self.f)(&item, self.tracker)
     }
+
+    /// Frame `buf[at..]` to its end, afresh from `at` (a seam), as lines after the
+    /// `lines_before` lines that come before it.
+    fn frame_from(&mut self, buf: &[u8], at: usize, lines_before: u64) -> io::Result<()> {
+        Framer::at(at as u64)
+            .feed(&buf[at..], true, &mut |mut r: Record<'_>| {
+                r.line += lines_before;
+                self.record(r)
+            })
+            .map(|_| ())
+    }
 }
 
 /// Run `input` through framing, parsing and `tracker`, calling `f` for every record in
@@ -318,11 +329,7 @@ where
             fr.feed(&buf[used..at], true, &mut |r| sa.record(r))?;
             Ok((fr, at, true))
         },
-        || {
-            Framer::at(at as u64)
-                .feed(&buf[at..], true, &mut |r| sb.record(r))
-                .map(|_| ())
-        },
+        || sb.frame_from(buf, at, 0),
     );
     let (mut fr, used, cut) = a.map_err(RunError::Consumer)?;
     let lines_before = fr.next_line() - 1;
@@ -337,11 +344,7 @@ where
     if cut {
         // The framer held but the tracker did not: go on from the seam, where a framer
         // starts afresh.
-        Framer::at(at as u64)
-            .feed(&buf[at..], true, &mut |mut r: Record<'_>| {
-                r.line += lines_before;
-                sa.record(r)
-            })
+        sa.frame_from(buf, at, lines_before)
             .map_err(RunError::Consumer)?;
     } else {
         fr.feed(&buf[used..], true, &mut |r| sa.record(r))
@@ -555,7 +558,7 @@ where
         });
         let result = (|| -> io::Result<()> {
             let mut line = 1u64;
-            for i in 0..n {
+            for (i, &part_start) in starts.iter().enumerate().take(n) {
                 let framed = loop {
                     let mut p = parts.lock().expect("parts lock");
                     if let Some(f) = p.done[i].take() {
@@ -575,15 +578,9 @@ where
                 if !framed.seam_holds {
                     // Frame the rest here, from this part's start (its own start held).
                     stop(&parts, &ready);
-                    let base = line - 1;
-                    return Framer::at(starts[i] as u64)
-                        .feed(&buf[starts[i]..], true, &mut |mut r: Record<'_>| {
-                            r.line += base;
-                            st.record(r)
-                        })
-                        .map(|_| ());
+                    return st.frame_from(buf, part_start, line - 1);
                 }
-                let mut start = starts[i];
+                let mut start = part_start;
                 let mut l = line;
                 for sp in &framed.spans {
                     let end = start + sp.len as usize;
