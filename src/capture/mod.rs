@@ -495,6 +495,33 @@ impl<S: Step> Capturer<'_, S> {
         res
     }
 
+    /// Blank lines held back right after the open log's last record end that log (a log
+    /// cut by `MAXIMUM DEBUG LOG SIZE REACHED` is followed by one): they are written to it,
+    /// so its captured bytes equal its bytes in the stream. What follows them stays held.
+    fn flush_leading_blank(&mut self, tracker: &Tracker) -> io::Result<()> {
+        let blank = self
+            .pend_spans
+            .iter()
+            .take_while(|&&(s, e, _, _)| matches!(&self.pend[s..e], b"\n" | b"\r\n"))
+            .count();
+        if blank == 0 {
+            return Ok(());
+        }
+        let rest_spans = self.pend_spans.split_off(blank);
+        let cut = rest_spans
+            .first()
+            .map_or(self.pend.len(), |&(s, _, _, _)| s);
+        let rest = self.pend.split_off(cut);
+        self.flush_pending(tracker)?;
+        self.pend.extend_from_slice(&rest);
+        self.pend_spans.extend(
+            rest_spans
+                .into_iter()
+                .map(|(s, e, l, o)| (s - cut, e - cut, l, o)),
+        );
+        Ok(())
+    }
+
     fn drop_pending(&mut self) {
         self.summary.dropped_bytes += self.pend.len() as u64;
         self.pend.clear();
@@ -527,6 +554,7 @@ impl<S: Step> Capturer<'_, S> {
             }
             RecordKind::Header => {
                 if self.cur.is_some() {
+                    self.flush_leading_blank(tracker)?;
                     self.finish_log(tracker, false)?;
                 }
                 // Text between the previous log and this header: banners.

@@ -58,10 +58,10 @@ pub fn corpus_logs() -> Option<Vec<PathBuf>> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .file_name()
-                .is_some_and(|n| n != "MANIFEST" && !n.to_string_lossy().starts_with("MANIFEST"))
-            {
+            } else if p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                !n.starts_with("MANIFEST") && !n.starts_with("README")
+            }) {
                 v.push(p);
             }
         }
@@ -104,4 +104,31 @@ pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let out = child.wait_with_output().expect("wait dbglog");
     t.join().unwrap();
     out
+}
+
+/// Assert two byte buffers are equal; on failure show only the first differing offset and
+/// a short window of each side around it, not the whole buffers.
+#[track_caller]
+#[allow(dead_code)]
+pub fn assert_bytes_eq(got: &[u8], want: &[u8], what: &str) {
+    if got == want {
+        return;
+    }
+    let at = got
+        .iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(want.len()));
+    let win = |b: &[u8]| {
+        let s = at.saturating_sub(40);
+        let e = (at + 40).min(b.len());
+        format!("{:?}", String::from_utf8_lossy(&b[s.min(e)..e]))
+    };
+    panic!(
+        "{what}: bytes differ at offset {at} (got {} bytes, want {})\n  got:  {}\n  want: {}",
+        got.len(),
+        want.len(),
+        win(got),
+        win(want)
+    );
 }
