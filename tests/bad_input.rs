@@ -354,3 +354,109 @@ fn control_sequences_from_a_log_never_reach_text_reports() {
         }
     }
 }
+
+#[test]
+fn output_onto_the_input_is_refused_and_the_input_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let orig = std::fs::read(common::fixture("pii.log")).unwrap();
+    let a = write(d.path(), "a.log", &orig);
+    let hard = d.path().join("hard.log");
+    std::fs::hard_link(&a, &hard).unwrap();
+    let mut outs = vec![a.clone(), hard];
+    #[cfg(unix)]
+    {
+        let sym = d.path().join("sym.log");
+        std::os::unix::fs::symlink(&a, &sym).unwrap();
+        outs.push(sym);
+    }
+    for out in &outs {
+        for view in ["full", "subscriber"] {
+            let o = common::run(&[
+                "view",
+                "--as",
+                view,
+                "--redact",
+                "pii",
+                a.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(o.status.code(), Some(2), "{}", out.display());
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("--in-place"), "{err}");
+            assert!(err.contains(out.to_str().unwrap()), "{err}");
+            common::assert_bytes_eq(&std::fs::read(&a).unwrap(), &orig, "input after refusal");
+        }
+        let o = common::run(&["flame", a.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        common::assert_bytes_eq(&std::fs::read(&a).unwrap(), &orig, "input after flame");
+    }
+    // No temporary file is left behind.
+    let names: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
+}
+
+#[test]
+fn in_place_rewrites_the_input_with_the_view() {
+    let d = tempfile::tempdir().unwrap();
+    let orig = std::fs::read(common::fixture("pii.log")).unwrap();
+    let a = write(d.path(), "a.log", &orig);
+    let want = common::run(&["view", "--redact", "pii", a.to_str().unwrap()]);
+    assert_eq!(want.status.code(), Some(0));
+    assert_ne!(want.stdout, orig, "the fixture has something to redact");
+    let o = common::run(&["view", "--redact", "pii", "--in-place", a.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    common::assert_bytes_eq(&std::fs::read(&a).unwrap(), &want.stdout, "in-place result");
+    let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "only the log itself is left");
+    // stdin cannot be rewritten.
+    let o = common::run_stdin(&["view", "--in-place", "-"], &orig);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn output_into_a_folder_that_cannot_take_it_fails_cleanly() {
+    // Root writes into read-only folders, so the folder here does not exist at all.
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("missing-dir").join("out.log");
+    let o = common::run(&[
+        "view",
+        common::fixture("pii.log").to_str().unwrap(),
+        "-o",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+    assert!(!missing.exists());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_as_stdout_is_an_error() {
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let log = common::fixture("pii.log");
+    let log = log.to_str().unwrap();
+    for args in [["view", log], ["analyze", log]] {
+        let o = Command::new(common::bin())
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}: no message");
+    }
+}

@@ -2,7 +2,6 @@
 
 use crate::cli::exit;
 use crate::output;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 /// Arguments of `dbglog flame`.
@@ -29,15 +28,16 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return super::fail(&e),
     };
     let lines = folded.lines();
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) if p != "-" => match File::create(p) {
-            Ok(f) => Box::new(BufWriter::with_capacity(256 * 1024, f)),
-            Err(e) => {
-                output::error_line(&format!("{p}: cannot create: {e}"));
-                return exit::ERROR;
-            }
+    let mut file = match &args.output {
+        Some(p) if p != "-" => match super::create_output(p, &[&args.input]) {
+            Ok(f) => Some(f),
+            Err(code) => return code,
         },
-        _ => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout().lock())),
+        _ => None,
+    };
+    let mut out: Box<dyn Write + '_> = match file.as_mut() {
+        Some(f) => Box::new(f),
+        None => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout().lock())),
     };
     let res = if args.folded {
         lines
@@ -57,6 +57,8 @@ pub fn run(args: Args) -> u8 {
         inferno::flamegraph::from_lines(&mut opt, lines.iter().map(String::as_str), &mut out)
             .and_then(|_| out.flush())
     };
+    drop(out);
+    let res = res.and_then(|_| file.map_or(Ok(()), |f| f.commit()));
     match res {
         Err(e) if !output::is_broken_pipe(&e) => {
             output::error_line(&format!("{}: {e}", input.name));

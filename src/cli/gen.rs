@@ -30,14 +30,16 @@ pub fn run(args: Args) -> u8 {
         namespaces: args.namespaces,
     };
     let res = match &args.output {
-        Some(p) => std::fs::File::create(p)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{p}: cannot create: {e}")))
-            .and_then(|f| {
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-                gen::generate(&opts, &mut w)?;
-                w.flush()
-            }),
-        None => {
+        Some(p) if p != "-" => {
+            let mut f = match super::create_output(p, &[]) {
+                Ok(f) => f,
+                Err(code) => return code,
+            };
+            gen::generate(&opts, &mut f)
+                .and_then(|_| f.commit())
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{p}: cannot write: {e}")))
+        }
+        _ => {
             let mut w = output::stdout();
             gen::generate(&opts, &mut w).and_then(|_| w.flush())
         }

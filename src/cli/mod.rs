@@ -74,6 +74,20 @@ pub fn open_input(arg: &str) -> Result<crate::input::Input, u8> {
     })
 }
 
+/// Start an `-o` file (see [`crate::output::file`]): refused when it is one of `inputs`,
+/// or report the error and give the exit code to return.
+pub fn create_output(path: &str, inputs: &[&str]) -> Result<crate::output::file::OutputFile, u8> {
+    let inputs: Vec<&std::path::Path> = inputs
+        .iter()
+        .filter(|i| **i != "-")
+        .map(std::path::Path::new)
+        .collect();
+    crate::output::file::OutputFile::create(std::path::Path::new(path), &inputs).map_err(|e| {
+        crate::output::error_line(&e);
+        exit::ERROR
+    })
+}
+
 /// Report an error on stderr and return the error exit code. A broken pipe is not an
 /// error: it returns 0 quietly.
 pub fn fail(e: &crate::stream::RunError) -> u8 {

@@ -3,7 +3,6 @@
 use crate::cli::exit;
 use crate::output;
 use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 /// Arguments of `dbglog view`.
@@ -26,9 +25,19 @@ pub struct Args {
     /// Authorization values) or `pii,ids` (also record ids). Works with every view.
     #[arg(long, value_name = "WHAT")]
     pub redact: Option<RedactSpec>,
-    /// Write to this file instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    /// Write to this file instead of stdout (through a temporary file renamed into place
+    /// on success). Refused when it is the input itself: see `--in-place`.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        conflicts_with = "in_place"
+    )]
     pub output: Option<String>,
+    /// Rewrite the input file with the view (for example `--redact pii --in-place`): the
+    /// view is written beside it and renamed over it only when it is complete.
+    #[arg(long = "in-place")]
+    pub in_place: bool,
 }
 
 /// Parse a namespace name (`--own`).
@@ -48,18 +57,25 @@ pub fn run(args: Args) -> u8 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let out: Box<dyn Write> = match &args.output {
-        Some(p) if p != "-" => match File::create(p) {
-            Ok(f) => Box::new(BufWriter::with_capacity(256 * 1024, f)),
-            Err(e) => {
-                output::error_line(&format!("{p}: cannot create: {e}"));
-                return exit::ERROR;
-            }
-        },
-        _ if io::stdout().is_terminal() => Box::new(output::TerminalSafe::new(BufWriter::new(
+    let target = match (&args.output, args.in_place) {
+        (_, true) if args.input == "-" => {
+            output::error_line(&"--in-place needs a log file, not stdin");
+            return exit::ERROR;
+        }
+        (_, true) => Some(super::create_output(&args.input, &[])),
+        (Some(p), _) if p != "-" => Some(super::create_output(p, &[&args.input])),
+        _ => None,
+    };
+    let mut file = match target.transpose() {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let out: Box<dyn Write + '_> = match file.as_mut() {
+        Some(f) => Box::new(f),
+        None if io::stdout().is_terminal() => Box::new(output::TerminalSafe::new(BufWriter::new(
             io::stdout().lock(),
         ))),
-        _ => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
+        None => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
     };
     let opts = ViewOptions {
         visibility: Visibility::new(&args.view, &args.own),
@@ -70,6 +86,11 @@ pub fn run(args: Args) -> u8 {
     let mut out = output::Reencode::new(out, input.encoding);
     let res = view::write_view(&mut input, &opts, &mut out)
         .and_then(|_| out.flush().map_err(crate::stream::RunError::Consumer));
+    drop(out);
+    let res = res.and_then(|_| match file {
+        Some(f) => f.commit().map_err(crate::stream::RunError::Consumer),
+        None => Ok(()),
+    });
     match res {
         Ok(()) => exit::OK,
         Err(e) => super::fail(&e),

@@ -2,6 +2,7 @@
 //! choice, JSON string escaping for bytes that may not be UTF-8, and escaping of control
 //! characters so a log can never drive the user's terminal.
 
+pub mod file;
 pub mod json;
 
 use crate::input::decode::Encoding;
