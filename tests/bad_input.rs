@@ -450,7 +450,7 @@ fn a_full_disk_as_stdout_is_an_error() {
     let log = log.to_str().unwrap();
     for args in [["view", log], ["analyze", log]] {
         let o = Command::new(common::bin())
-            .args(&args)
+            .args(args)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(f.try_clone().unwrap())
