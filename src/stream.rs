@@ -83,6 +83,24 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// Why an input in which a run found no log (no header and no event) is no Apex debug log,
+/// or `None` when it held one. Every command that reads one log reports this, exit 2.
+pub fn not_a_log(summary: &Summary) -> Option<&'static str> {
+    match (summary.logs, summary.bytes) {
+        (1.., _) => None,
+        (0, 0) => Some("empty input: no Apex debug log"),
+        (0, _) => Some("holds no Apex debug log (no header line and no event)"),
+    }
+}
+
+/// [`not_a_log`] as an error naming the input.
+pub fn require_log(name: &str, summary: &Summary) -> Result<(), RunError> {
+    match not_a_log(summary) {
+        None => Ok(()),
+        Some(what) => Err(RunError::Input(InputError::new(name, what, None))),
+    }
+}
+
 struct State<'t, F> {
     tracker: &'t mut Tracker,
     f: F,
@@ -194,6 +212,7 @@ where
     // grows when one record outgrows it, so small pipe reads cost no memset.
     let mut buf: Vec<u8> = vec![0; CHUNK * 2];
     let mut filled = 0usize;
+    let mut total = 0u64;
     loop {
         if buf.len() - filled < CHUNK / 2 {
             let grow = buf.len();
@@ -202,6 +221,7 @@ where
         let n = read_some(r.as_mut(), &mut buf[filled..])
             .map_err(|e| RunError::Input(InputError::new(&name, "read failed", Some(e))))?;
         filled += n;
+        total += n as u64;
         let eof = n == 0;
         let used = framer
             .feed(&buf[..filled], eof, &mut |r| st.record(r))
@@ -216,6 +236,7 @@ where
             buf.shrink_to_fit();
         }
     }
+    st.summary.bytes = total;
     Ok(st.summary)
 }
 

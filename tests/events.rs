@@ -154,8 +154,8 @@ fn bad_inputs_get_one_line_errors_naming_the_input() {
     let missing = dir.path().join("missing.log");
     for (p, want) in [
         (empty.clone(), "empty input"),
-        (binary.clone(), "no Apex debug log events"),
-        (u16t.clone(), "no Apex debug log events"),
+        (binary.clone(), "holds no Apex debug log"),
+        (u16t.clone(), "holds no Apex debug log"),
         (missing.clone(), "no such file"),
         (dir.path().to_path_buf(), "is a directory"),
     ] {

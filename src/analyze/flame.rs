@@ -17,6 +17,10 @@ const NAME_CAP: usize = 200;
 /// Aggregated folded stacks.
 #[derive(Default, Debug)]
 pub struct Folded {
+    /// Logs the input held (see [`crate::stream::Summary::logs`]).
+    pub logs: u64,
+    /// Bytes read.
+    pub bytes: u64,
     stacks: HashMap<Vec<u8>, u64>,
     buf: Vec<u8>,
     names: Vec<Vec<u8>>,
@@ -105,5 +109,7 @@ pub fn fold(input: &mut Input) -> Result<Folded, RunError> {
     })?;
     tracker.finish(summary.last_line);
     folded.closed(&tracker);
+    folded.logs = summary.logs;
+    folded.bytes = summary.bytes;
     Ok(folded)
 }

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 /// Arguments of `dbglog analyze`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Log file, or `-` for stdin.
+    /// Log file (also `.gz`, or a zip holding one log, or `a.zip!member`), or `-` for
+    /// stdin, which is the default when stdin is not a terminal.
+    #[arg(default_value = "-", hide_default_value = true)]
     pub input: String,
     /// Analyze what this view shows: subscriber, vendor:NS[,NS...] or full.
     #[arg(long = "as", value_name = "VIEW", default_value = "full")]
@@ -80,6 +82,9 @@ pub fn run(args: Args) -> u8 {
         Ok(r) => r,
         Err(e) => return super::fail(&e),
     };
+    if let Some(code) = super::not_a_log(&input.name, report.summary.logs, report.summary.bytes) {
+        return code;
+    }
     let mut out = output::stdout();
     let res = match args.format {
         Format::Json => serde_json::to_writer(&mut out, &report)

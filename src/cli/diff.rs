@@ -27,8 +27,8 @@ pub enum Format {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// One log (its full view against `--as`), or two captures of the same transaction
-    /// (`A B`). `-` reads stdin.
-    #[arg(required = true, num_args = 1..=2, value_name = "FILE")]
+    /// (`A B`). `-` reads stdin, which is the default when stdin is not a terminal.
+    #[arg(num_args = 1..=2, value_name = "FILE", default_value = "-", hide_default_value = true)]
     pub inputs: Vec<String>,
     /// The view to compare: subscriber, vendor:NS[,NS...] or full. With one file the
     /// default is subscriber; with two files both are compared under this view (default full).

@@ -10,7 +10,9 @@ use std::io::{self, Write};
 /// Arguments of `dbglog events`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Log file, or `-` for stdin.
+    /// Log file (also `.gz`, or a zip holding one log, or `a.zip!member`), or `-` for
+    /// stdin, which is the default when stdin is not a terminal.
+    #[arg(default_value = "-", hide_default_value = true)]
     pub input: String,
     /// Print counts per type, unknown types, logs and truncation regions instead of events.
     #[arg(long)]
@@ -48,11 +50,12 @@ pub fn run(args: Args) -> u8 {
             stats.add(item);
             Ok(())
         });
-        if let Err(e) = res {
-            return super::fail(&e);
-        }
+        let summary = match res {
+            Ok(s) => s,
+            Err(e) => return super::fail(&e),
+        };
         tracker.finish(0);
-        if let Some(code) = no_events(&input.name, stats.events, stats.bytes) {
+        if let Some(code) = super::not_a_log(&input.name, summary.logs, stats.bytes) {
             return code;
         }
         let r = match args.format {
@@ -82,23 +85,9 @@ pub fn run(args: Args) -> u8 {
         Ok(s)
     });
     match res {
-        Ok(s) => no_events(&input.name, s.events, bytes).unwrap_or(exit::OK),
+        Ok(s) => super::not_a_log(&input.name, s.logs, bytes).unwrap_or(exit::OK),
         Err(e) => super::fail(&e),
     }
-}
-
-/// An input with no event at all is not an Apex debug log: say so (exit 2).
-fn no_events(name: &str, events: u64, bytes: u64) -> Option<u8> {
-    if events > 0 {
-        return None;
-    }
-    let what = if bytes == 0 {
-        "empty input: no Apex debug log events"
-    } else {
-        "no Apex debug log events found (not a debug log?)"
-    };
-    output::error_line(&format!("{}: {what}", output::safe_text(name.as_bytes())));
-    Some(exit::ERROR)
 }
 
 /// Write one event as a JSON line.

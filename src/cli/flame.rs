@@ -7,7 +7,9 @@ use std::io::{self, BufWriter, Write};
 /// Arguments of `dbglog flame`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Log file, or `-` for stdin.
+    /// Log file (also `.gz`, or a zip holding one log, or `a.zip!member`), or `-` for
+    /// stdin, which is the default when stdin is not a terminal.
+    #[arg(default_value = "-", hide_default_value = true)]
     pub input: String,
     /// Write to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
@@ -27,6 +29,9 @@ pub fn run(args: Args) -> u8 {
         Ok(f) => f,
         Err(e) => return super::fail(&e),
     };
+    if let Some(code) = super::not_a_log(&input.name, folded.logs, folded.bytes) {
+        return code;
+    }
     let lines = folded.lines();
     let mut file = match &args.output {
         Some(p) if p != "-" => match super::create_output(p, &[&args.input]) {

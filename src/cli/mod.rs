@@ -68,10 +68,33 @@ pub fn run(cli: Cli) -> u8 {
 /// Open a command's input (a path or `-`), or report the error naming it and give the
 /// exit code to return.
 pub fn open_input(arg: &str) -> Result<crate::input::Input, u8> {
+    use std::io::IsTerminal;
+    if arg == "-" && std::io::stdin().is_terminal() {
+        crate::output::error_line(
+            &"no input: give a log file, or pipe a log in (`sf apex get log … | dbglog …`)",
+        );
+        return Err(exit::ERROR);
+    }
     crate::input::open(arg).map_err(|e| {
         crate::output::error_line(&e);
         exit::ERROR
     })
+}
+
+/// An input in which the stream found no log (no header and no event) is no Apex debug
+/// log: every command that reads one log says so, naming the input, and exits 2.
+pub fn not_a_log(name: &str, logs: u64, bytes: u64) -> Option<u8> {
+    let s = crate::stream::Summary {
+        logs,
+        bytes,
+        ..Default::default()
+    };
+    let what = crate::stream::not_a_log(&s)?;
+    crate::output::error_line(&format!(
+        "{}: {what}",
+        crate::output::safe_text(name.as_bytes())
+    ));
+    Some(exit::ERROR)
 }
 
 /// Start an `-o` file (see [`crate::output::file`]): refused when it is one of `inputs`,

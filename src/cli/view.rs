@@ -8,7 +8,9 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 /// Arguments of `dbglog view`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Log file, or `-` for stdin.
+    /// Log file (also `.gz`, or a zip holding one log, or `a.zip!member`), or `-` for
+    /// stdin, which is the default when stdin is not a terminal.
+    #[arg(default_value = "-", hide_default_value = true)]
     pub input: String,
     /// Which view: `subscriber` (only your own code), `vendor:NS[,NS...]` (your code plus
     /// those packages) or `full` (everything, a byte-exact copy).
@@ -84,13 +86,24 @@ pub fn run(args: Args) -> u8 {
     };
     // UTF-16 input is read as UTF-8; give the output the input's encoding back.
     let mut out = output::Reencode::new(out, input.encoding);
-    let res = view::write_view(&mut input, &opts, &mut out)
-        .and_then(|_| out.flush().map_err(crate::stream::RunError::Consumer));
+    let res = view::write_view(&mut input, &opts, &mut out).and_then(|s| {
+        out.flush()
+            .map_err(crate::stream::RunError::Consumer)
+            .map(|_| s)
+    });
     drop(out);
-    let res = res.and_then(|_| match file {
+    let summary = match res {
+        Ok(s) => s,
+        Err(e) => return super::fail(&e),
+    };
+    // No log: the output file (if any) is not written, and the command fails.
+    if let Some(code) = super::not_a_log(&input.name, summary.logs, summary.bytes) {
+        return code;
+    }
+    let res = match file {
         Some(f) => f.commit().map_err(crate::stream::RunError::Consumer),
         None => Ok(()),
-    });
+    };
     match res {
         Ok(()) => exit::OK,
         Err(e) => super::fail(&e),

@@ -3,6 +3,7 @@
 //! [`decode`]; UTF-8 — valid or not — passes through untouched.
 
 pub mod decode;
+pub mod unpack;
 
 use std::fmt;
 use std::fs::File;
@@ -86,9 +87,93 @@ pub fn display_name(arg: &str) -> String {
 /// Open `arg`: a path, or `-` for stdin.
 pub fn open(arg: &str) -> Result<Input, InputError> {
     if arg == "-" {
-        return Ok(from_reader("<stdin>", Box::new(io::stdin())));
+        return Ok(open_stream("<stdin>", Box::new(io::stdin())));
     }
-    open_path(Path::new(arg))
+    let (path, member) = split_member(arg);
+    let inp = open_path(path)?;
+    let name = arg.to_string();
+    let bytes = match &inp.data {
+        Data::Stream(_) => {
+            let Data::Stream(r) = inp.data else {
+                unreachable!()
+            };
+            return Ok(open_stream(&name, r));
+        }
+        _ => inp.as_slice().unwrap_or(&[]),
+    };
+    match unpack::unpack(bytes, member) {
+        Ok(None) => Ok(Input { name, ..inp }),
+        Ok(Some(log)) => Ok(from_bytes(&name, log)),
+        Err(what) => Err(InputError::new(&name, what, None)),
+    }
+}
+
+/// `a.zip!member` names a member of an archive, when `a.zip!member` itself is no file.
+fn split_member(arg: &str) -> (&Path, Option<&str>) {
+    let whole = Path::new(arg);
+    if whole.exists() {
+        return (whole, None);
+    }
+    match arg.rsplit_once('!') {
+        Some((file, member)) if !member.is_empty() && Path::new(file).is_file() => {
+            (Path::new(file), Some(member))
+        }
+        _ => (whole, None),
+    }
+}
+
+/// A stream that a command reads as one log: gzip is inflated as it streams (so `capture`
+/// keeps up with a compressed pipe); a zip is read whole and its one log taken out.
+fn open_stream(name: &str, mut reader: Box<dyn Read + Send>) -> Input {
+    let mut head = [0u8; 4];
+    let got = read_head(&mut reader, &mut head);
+    let chained = io::Cursor::new(head[..got].to_vec()).chain(reader);
+    match unpack::Kind::detect(&head[..got]) {
+        unpack::Kind::Gzip => {
+            let gz = flate2::read::MultiGzDecoder::new(chained);
+            from_reader(name, Box::new(gz))
+        }
+        unpack::Kind::Zip => {
+            let mut all = Vec::new();
+            let mut chained = chained;
+            if let Err(e) = chained.read_to_end(&mut all) {
+                return from_reader(name, Box::new(ErrReader(Some(e))));
+            }
+            match unpack::unpack(&all, None) {
+                Ok(Some(log)) => from_bytes(name, log),
+                Ok(None) => from_bytes(name, all),
+                Err(what) => from_reader(name, Box::new(ErrReader(Some(io::Error::other(what))))),
+            }
+        }
+        _ => from_reader(name, Box::new(chained)),
+    }
+}
+
+/// A reader that fails once with its error (so that a stream's error is reported by the
+/// read that would have met it, with the input's name).
+struct ErrReader(Option<io::Error>);
+
+impl Read for ErrReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+fn read_head(reader: &mut dyn Read, head: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < head.len() {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // Leave the error for the real read to report, with the input's name.
+            Err(_) => break,
+        }
+    }
+    got
 }
 
 /// Open a path.
@@ -163,16 +248,7 @@ pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Input {
 /// [`Input::encoding`] is known before any record is produced.
 pub fn from_reader(name: &str, mut reader: Box<dyn Read + Send>) -> Input {
     let mut head = [0u8; 4];
-    let mut got = 0;
-    while got < head.len() {
-        match reader.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // Leave the error for the real read to report, with the input's name.
-            Err(_) => break,
-        }
-    }
+    let got = read_head(&mut reader, &mut head);
     let encoding = if got == 0 {
         decode::Encoding::Utf8
     } else {

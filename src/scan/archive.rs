@@ -7,67 +7,16 @@
 use super::{FileReport, Scanner};
 use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
-use std::cell::{Cell, RefCell};
-use std::fmt;
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::cell::RefCell;
+use std::io::{self, Cursor, Read};
 
-/// What a file is, judged by its first bytes (never by its name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// gzip (`1f 8b`); may hold a tar (then it is a tar.gz).
-    Gzip,
-    /// zip (`PK\x03\x04`, or `PK\x05\x06` for an empty archive).
-    Zip,
-    /// tar (`ustar` at offset 257).
-    Tar,
-    /// Anything else: treated as a log (and then perhaps skipped as not a log).
-    Log,
-}
-
-impl Kind {
-    /// Detect from the first bytes.
-    pub fn detect(b: &[u8]) -> Kind {
-        if b.starts_with(&[0x1f, 0x8b]) {
-            Kind::Gzip
-        } else if b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06") {
-            Kind::Zip
-        } else if is_tar(b) {
-            Kind::Tar
-        } else {
-            Kind::Log
-        }
-    }
-
-    /// A short name for messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Gzip => "gzip",
-            Kind::Zip => "zip",
-            Kind::Tar => "tar",
-            Kind::Log => "log",
-        }
-    }
-}
-
-/// `ustar` magic at offset 257 (POSIX `ustar\0` and GNU `ustar  `).
-pub fn is_tar(b: &[u8]) -> bool {
-    b.len() >= 262 && &b[257..262] == b"ustar"
-}
-
-/// The ratio limit applies only once the output passed this many bytes, so that small,
-/// very repetitive logs are not mistaken for bombs.
-pub const RATIO_FLOOR: u64 = 1 << 20;
+pub use crate::input::unpack::{
+    human_size, is_tar, read_all, Bomb, CountIn, Kind, Limit, RATIO_FLOOR,
+};
 
 thread_local! {
-    /// Compressed bytes read on this thread (by [`CountIn`]); a limiter remembers the value
-    /// when it starts and compares the difference with its output.
-    static COMPRESSED_IN: Cell<u64> = const { Cell::new(0) };
     /// A reusable member buffer per worker thread (taken, used, put back).
     static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-fn compressed_in() -> u64 {
-    COMPRESSED_IN.with(Cell::get)
 }
 
 fn take_buffer() -> Vec<u8> {
@@ -80,124 +29,6 @@ fn give_buffer(mut v: Vec<u8>) {
         v = Vec::new();
     }
     BUFFER.with(|b| *b.borrow_mut() = v);
-}
-
-/// Read `r` to its end into `buf[start..]` and return the total length of the content
-/// (`buf[..len]`). Unlike `read_to_end`, `buf` keeps its length (all of it initialised), so
-/// a reused buffer is not zero-filled again for every member: it only grows.
-pub fn read_all<R: Read>(r: &mut R, buf: &mut Vec<u8>, start: usize) -> io::Result<usize> {
-    let mut len = start;
-    loop {
-        if len == buf.len() {
-            let grow = buf.len().clamp(64 << 10, 64 << 20);
-            buf.resize(buf.len() + grow, 0);
-        }
-        match r.read(&mut buf[len..]) {
-            Ok(0) => return Ok(len),
-            Ok(n) => len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Counts the compressed bytes read through it (on this thread).
-#[derive(Clone, Debug)]
-pub struct CountIn<R>(pub R);
-
-impl<R: Read> Read for CountIn<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.0.read(buf)?;
-        COMPRESSED_IN.with(|c| c.set(c.get() + n as u64));
-        Ok(n)
-    }
-}
-
-impl<R: Seek> Seek for CountIn<R> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.0.seek(pos)
-    }
-}
-
-/// The error a [`Limit`] returns when it stops a decompression bomb.
-#[derive(Debug)]
-pub struct Bomb(pub String);
-
-impl fmt::Display for Bomb {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Bomb {}
-
-/// Reads inflated data and fails as soon as the output exceeds the size limit, or exceeds
-/// the ratio limit relative to the compressed bytes actually read (counted by [`CountIn`]).
-/// Headers that announce sizes are never consulted.
-#[derive(Debug)]
-pub struct Limit<R> {
-    inner: R,
-    out: u64,
-    in_base: u64,
-    max_size: u64,
-    max_ratio: f64,
-}
-
-impl<R: Read> Limit<R> {
-    /// Limit `inner`; compressed bytes are counted from now on.
-    pub fn new(inner: R, max_size: u64, max_ratio: f64) -> Self {
-        Limit {
-            inner,
-            out: 0,
-            in_base: compressed_in(),
-            max_size,
-            max_ratio,
-        }
-    }
-}
-
-impl<R: Read> Read for Limit<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.out += n as u64;
-        if self.out > self.max_size {
-            return Err(io::Error::other(Bomb(format!(
-                "decompression bomb: inflated size exceeds {} (--max-inflate-size)",
-                human_size(self.max_size)
-            ))));
-        }
-        if self.out > RATIO_FLOOR {
-            let inb = compressed_in().saturating_sub(self.in_base).max(1);
-            if self.out as f64 > self.max_ratio * inb as f64 {
-                return Err(io::Error::other(Bomb(format!(
-                    "decompression bomb: inflated {} from {} compressed bytes, over {}:1 \
-                     (--max-inflate-ratio)",
-                    human_size(self.out),
-                    inb,
-                    self.max_ratio
-                ))));
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// `2 GiB`, `200 MiB`, `512 B`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
 
 pub use crate::bytes::parse_size;

@@ -568,7 +568,7 @@ pub fn diff_one(
     if let Some(w) = unified.as_deref_mut() {
         writeln!(w, "--- {name} (full)\n+++ {name} ({view_name})").map_err(RunError::Consumer)?;
     }
-    stream::run(input, &mut tracker, |item, t| {
+    let summary = stream::run(input, &mut tracker, |item, t| {
         rec.item(item, t)?;
         if let Some(w) = unified.as_deref_mut() {
             let raw = item.record.raw;
@@ -581,6 +581,7 @@ pub fn diff_one(
         }
         Ok(())
     })?;
+    stream::require_log(&name, &summary)?;
     if let Some(w) = unified {
         hunks.finish(w).map_err(RunError::Consumer)?;
     }
@@ -590,7 +591,8 @@ pub fn diff_one(
 /// Render a view of a whole input into memory (for the two-file diff).
 pub fn view_lines(input: &mut Input, opts: &ViewOptions) -> Result<Vec<u8>, RunError> {
     let mut v = Vec::new();
-    super::write_view(input, opts, &mut v)?;
+    let summary = super::write_view(input, opts, &mut v)?;
+    stream::require_log(&input.name, &summary)?;
     Ok(v)
 }
 
