@@ -32,6 +32,7 @@ pub mod gen;
 pub mod input;
 pub mod namespace;
 pub mod output;
+pub mod prepare;
 pub mod rules;
 pub mod scan;
 pub mod stats;

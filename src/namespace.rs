@@ -28,6 +28,8 @@ pub struct Namespaces {
     /// Whether each namespace is known to be a namespace (evidence seen), as opposed to
     /// merely a name that was interned.
     known: Vec<bool>,
+    /// Whether the log named each namespace (learned), not only the command line.
+    seen: Vec<bool>,
     /// With [`record_misses`](Namespaces::record_misses): the names [`lookup`](Namespaces::lookup)
     /// did not know.
     misses: Option<HashSet<Box<[u8]>>>,
@@ -38,6 +40,7 @@ impl Default for Namespaces {
         Namespaces {
             names: vec![Box::from(&b"(default)"[..])],
             known: vec![true],
+            seen: vec![true],
             misses: None,
         }
     }
@@ -49,8 +52,8 @@ pub const MAX_NAMESPACES: usize = 4096;
 impl Namespaces {
     /// Intern `name` and mark it as a known namespace. `(default)` maps to [`NsId::DEFAULT`].
     pub fn learn(&mut self, name: &[u8]) -> NsId {
-        let id = self.intern(name);
-        self.known[id.0 as usize] = true;
+        let id = self.declare(name);
+        self.seen[id.0 as usize] = true;
         id
     }
 
@@ -61,7 +64,7 @@ impl Namespaces {
         if name == b"(default)" || !(name.is_empty() || is_ident(name)) {
             return NsId::DEFAULT;
         }
-        if let Some(i) = self.names.iter().position(|n| &n[..] == name) {
+        if let Some(i) = self.position(name) {
             return NsId(i as u16);
         }
         if self.names.len() >= MAX_NAMESPACES {
@@ -69,6 +72,7 @@ impl Namespaces {
         }
         self.names.push(Box::from(name));
         self.known.push(false);
+        self.seen.push(false);
         NsId((self.names.len() - 1) as u16)
     }
 
@@ -77,11 +81,31 @@ impl Namespaces {
         if name.is_empty() {
             return None;
         }
-        self.names
-            .iter()
-            .position(|n| &n[..] == name)
+        self.position(name)
             .filter(|&i| self.known[i])
             .map(|i| NsId(i as u16))
+    }
+
+    /// Where `name` is interned. Salesforce namespace prefixes are case-insensitive
+    /// (`MyNS` and `MyNs` are one package), so names compare ignoring ASCII case; the
+    /// spelling seen first is the one kept.
+    #[inline]
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the log itself named `name` (as opposed to it being only declared up front
+    /// with [`declare`](Namespaces::declare), from `--as vendor:NS` or `--own NS`).
+    pub fn seen_in_log(&self, name: &[u8]) -> bool {
+        self.position(name).is_some_and(|i| self.seen[i])
+    }
+
+    /// Mark `name` known without counting it as named by the log (see
+    /// [`seen_in_log`](Namespaces::seen_in_log)).
+    pub fn declare(&mut self, name: &[u8]) -> NsId {
+        let id = self.intern(name);
+        self.known[id.0 as usize] = true;
+        id
     }
 
     /// [`find_known`](Namespaces::find_known), remembering the names it did not know when
@@ -289,5 +313,25 @@ mod tests {
         assert_eq!(ns.intern(b"a"), a);
         assert_eq!(ns.name(a), b"a");
         assert_eq!(ns.learn(b""), NsId(2));
+    }
+
+    #[test]
+    fn names_ignore_case_and_declared_is_not_seen() {
+        let mut ns = Namespaces::default();
+        let a = ns.learn(b"MyNS");
+        assert_eq!(ns.find_known(b"myns"), Some(a));
+        assert_eq!(ns.intern(b"MYNS"), a);
+        assert_eq!(ns.name(a), b"MyNS");
+        let mut f = Namespaces::default();
+        f.learn(b"acme");
+        assert_eq!(
+            from_signature(&mut f, b"ACME.Svc.run()"),
+            f.find_known(b"acme")
+        );
+        let v = ns.declare(b"vend");
+        assert!(ns.find_known(b"VEND") == Some(v) && !ns.seen_in_log(b"vend"));
+        assert!(ns.seen_in_log(b"myns"));
+        ns.learn(b"Vend");
+        assert!(ns.seen_in_log(b"vend"));
     }
 }

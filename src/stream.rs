@@ -1,7 +1,8 @@
-//! The one-pass driver: input → framing → parsing → tracking, handing each located item to
-//! a consumer. Regular files are framed in one go from the map; streams are read in
-//! [`CHUNK`]-sized pieces, so memory stays bounded by the largest
-//! single record, not by the input.
+//! The one-pass driver: input → namespace stage → framing → parsing → tracking, handing
+//! each located item to a consumer. Regular files are prepared ([`crate::prepare`]) and
+//! framed in one go from the map; streams are read in [`CHUNK`]-sized pieces and each log
+//! is held whole (up to [`LOG_HOLD`]) while it is prepared, so memory stays bounded by the
+//! largest log, not by the input.
 //!
 //! With [`Threads::Auto`] (what [`run`] uses) a large mapped file is cut into parts that two
 //! threads frame and parse at once, while the calling thread also tracks and consumes the
@@ -34,6 +35,39 @@ pub enum Threads {
 
 /// Mapped inputs below this size are framed on the calling thread (a thread is not worth it).
 pub const PIPELINE_MIN: usize = 4 << 20;
+
+/// The most bytes of one log a stream is held for while the namespace stage
+/// ([`crate::prepare`]) reads it before tracking starts. A stream is cut into logs at its
+/// header lines, and each log is held whole until the next header or the end of input
+/// (Salesforce caps one log at 20 MB, so a real log always fits). Past this bound the
+/// driver frames what it has prepared and goes on streaming: the namespace stage still
+/// reads every line before the tracker does, but a namespace named only later in such an
+/// oversized log is learned only from there on.
+pub const LOG_HOLD: usize = 64 << 20;
+
+/// Where the last header line that starts at or after `from` begins in `buf` (lines
+/// starting at `from` or after a newline), if any.
+fn last_header_start(buf: &[u8], from: usize) -> Option<usize> {
+    let mut found = None;
+    let at_line_start = from == 0 || buf.get(from - 1) == Some(&b'\n');
+    let starts = at_line_start
+        .then_some(from)
+        .into_iter()
+        .chain(memchr::memchr_iter(b'\n', &buf[from..]).map(|p| from + p + 1));
+    for start in starts {
+        // Cheap first test: a header begins with the API version's digits and a dot.
+        let b = &buf[start.min(buf.len())..];
+        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || b.get(digits) != Some(&b'.') {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', b).map_or(b.len(), |e| e + 1);
+        if framing::is_header(&b[..end]) {
+            found = Some(start);
+        }
+    }
+    found
+}
 
 /// One record with its parsed event (if it is one) and its place in the frame stack.
 #[derive(Clone, Copy, Debug)]
@@ -206,12 +240,15 @@ where
         Data::Owned(v) => return run_bytes(&v[..], tracker, threads, f),
         Data::Stream(r) => r,
     };
+    let prepare = tracker.wants_prepare();
     let mut st = State::new(tracker, f);
     let mut framer = Framer::new();
-    // `buf[..filled]` holds unconsumed input. The buffer is zeroed once and only
-    // grows when one record outgrows it, so small pipe reads cost no memset.
+    // `buf[..filled]` holds input the framer has not consumed; of it, `buf[..free]` may be
+    // framed and `buf[..learned]` (whole lines) went through the namespace stage. The
+    // buffer is zeroed once and only grows when a held log or one record outgrows it, so
+    // small pipe reads cost no memset.
     let mut buf: Vec<u8> = vec![0; CHUNK * 2];
-    let mut filled = 0usize;
+    let (mut filled, mut free, mut learned) = (0usize, 0usize, 0usize);
     let mut total = 0u64;
     loop {
         if buf.len() - filled < CHUNK / 2 {
@@ -223,11 +260,33 @@ where
         filled += n;
         total += n as u64;
         let eof = n == 0;
+        if prepare {
+            let lines_end = if eof {
+                filled
+            } else {
+                memchr::memrchr(b'\n', &buf[learned..filled]).map_or(learned, |p| learned + p + 1)
+            };
+            let new = &buf[learned..lines_end];
+            crate::prepare::learn_namespaces(new, st.tracker.namespaces_mut());
+            // Every log before the last header that arrived is now prepared whole.
+            if let Some(h) = last_header_start(&buf[..lines_end], learned) {
+                free = free.max(h);
+            }
+            learned = lines_end;
+            if eof || filled - free > LOG_HOLD {
+                // At the end, or past the hold: frame what was prepared (documented rule).
+                free = learned;
+            }
+        } else {
+            free = filled;
+        }
         let used = framer
-            .feed(&buf[..filled], eof, &mut |r| st.record(r))
+            .feed(&buf[..free], eof && free == filled, &mut |r| st.record(r))
             .map_err(RunError::Consumer)?;
         buf.copy_within(used..filled, 0);
         filled -= used;
+        free -= used;
+        learned = learned.saturating_sub(used);
         if eof {
             break;
         }
@@ -252,6 +311,9 @@ pub fn run_bytes<F>(
 where
     F: FnMut(&Item<'_>, &Tracker) -> io::Result<()>,
 {
+    if tracker.wants_prepare() {
+        crate::prepare::learn_namespaces(buf, tracker.namespaces_mut());
+    }
     let mut st = State::new(tracker, f);
     let two = match threads {
         Threads::One => false,
@@ -335,6 +397,12 @@ where
     FA: FnMut(&Item<'_>, &Tracker) -> io::Result<()> + Send,
     FB: FnMut(&Item<'_>, &Tracker) -> io::Result<()> + Send,
 {
+    // Both halves know every namespace the whole buffer names (the namespace stage).
+    for t in [&mut *ta, &mut *tb] {
+        if t.wants_prepare() {
+            crate::prepare::learn_namespaces(buf, t.namespaces_mut());
+        }
+    }
     let mut sa = State::new(ta, fa);
     let mut sb = State::new(tb, fb);
     // As if the first half held a header (logs do): a header in the second half then
@@ -722,9 +790,10 @@ mod tests {
     }
 
     /// Where the second half alone would read a log otherwise, the cut does not hold and
-    /// the first half's run goes on to the end: a namespace learned before the cut and
-    /// named after it before any new evidence; quoted text whose clock runs back across
-    /// the cut; a header after the cut in a log that had none before it.
+    /// the first half's run goes on to the end: quoted text whose clock runs back across
+    /// the cut; a header after the cut in a log that had none before it. A namespace named
+    /// before the cut and used after it no longer breaks the cut: the namespace stage
+    /// teaches both halves every name the buffer names.
     #[test]
     fn halves_that_would_read_otherwise_fall_back_to_one_run() {
         let exec = |n: u64| format!("12:00:00.0 ({n})|EXECUTION_STARTED\n");
@@ -758,7 +827,7 @@ mod tests {
         let headed = format!("61.0 APEX_CODE,FINEST\n{headerless}");
         let at_headed = at_headerless + "61.0 APEX_CODE,FINEST\n".len();
         for (doc, at, holds) in [
-            (learned, at_learned, false),
+            (learned, at_learned, true),
             (quoted, at_quoted, false),
             (headerless, at_headerless, false),
             (unlearned, at_learned, true),

@@ -146,6 +146,9 @@ struct Frame {
     child_total: u64,
     log_line: u64,
     name: Vec<u8>,
+    /// A constructor whose line names no class (`<init>(…)` alone, older API versions):
+    /// its namespace is inherited until the code inside names its class (`this`'s type).
+    unsettled: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -180,6 +183,7 @@ pub struct Tracker {
     logs: u64,
     passive: bool,
     keep_closed: bool,
+    prepare: bool,
 }
 
 impl Default for Tracker {
@@ -208,6 +212,7 @@ impl Tracker {
             logs: 0,
             passive: false,
             keep_closed: true,
+            prepare: true,
         }
     }
 
@@ -217,14 +222,27 @@ impl Tracker {
     pub fn passive() -> Self {
         Tracker {
             passive: true,
+            prepare: false,
             ..Self::new()
         }
+    }
+
+    /// Skip the namespace stage ([`crate::prepare`]) before tracking: for a run whose
+    /// namespaces do not matter (the `full` view, a byte-exact copy).
+    pub fn unprepared(mut self) -> Self {
+        self.prepare = false;
+        self
+    }
+
+    /// Whether the driver runs the namespace stage for this tracker.
+    pub fn wants_prepare(&self) -> bool {
+        self.prepare
     }
 
     /// Declare namespaces known up front (for example the vendor's own, from `--as vendor:NS`).
     pub fn with_namespaces<S: AsRef<[u8]>>(mut self, names: &[S]) -> Self {
         for n in names {
-            self.ns.learn(n.as_ref());
+            self.ns.declare(n.as_ref());
         }
         self
     }
@@ -253,6 +271,7 @@ impl Tracker {
             max_depth: self.max_depth,
             passive: self.passive,
             keep_closed: self.keep_closed,
+            prepare: self.prepare,
             ..Tracker::new()
         };
         t.ns.record_misses();
@@ -518,6 +537,7 @@ impl Tracker {
             child_total: 0,
             log_line: ev.line,
             name: Vec::new(),
+            unsettled: false,
         };
         if self.len == self.stack.len() {
             self.stack.push(frame);
@@ -581,6 +601,38 @@ impl Tracker {
             });
         }
         self.pop(now, CloseKind::Unwound);
+    }
+
+    /// `VARIABLE_SCOPE_BEGIN|[14]|this|ns.Type|…` inside a constructor that named no
+    /// class: the type of `this` is the constructor's class, so its namespace (when it is
+    /// a known one) is the frame's. The frame is re-attributed, with its caller.
+    fn settle_constructor(&mut self, ev: &Event<'_>) {
+        let Some(top) = self.len.checked_sub(1) else {
+            return;
+        };
+        if !self.stack[top].unsettled || ev.field(1) != Some(&b"this"[..]) {
+            return;
+        }
+        self.stack[top].unsettled = false;
+        let ty = ev.field(2).unwrap_or(b"");
+        // Only a known namespace settles it: a bare type name is weaker evidence than the
+        // caller's namespace (a package's own class may be written without its prefix).
+        let Some(ns) = memchr::memchr(b'.', ty).and_then(|d| self.ns.lookup(&ty[..d])) else {
+            return;
+        };
+        let (pns, pcaller) = match top.checked_sub(1).map(|p| &self.stack[p]) {
+            Some(p) => (Some(p.ns), p.caller),
+            None => (None, None),
+        };
+        let f = &mut self.stack[top];
+        if f.ns != ns {
+            f.ns = ns;
+            f.caller = match pns {
+                None => None,
+                Some(p) if p == ns => pcaller,
+                Some(p) => Some(p),
+            };
+        }
     }
 
     fn pop_pseudo(&mut self, now: u64) {
@@ -655,6 +707,9 @@ impl Tracker {
                 self.here()
             }
             Role::Leaf => {
+                if t == EventType::VariableScopeBegin {
+                    self.settle_constructor(ev);
+                }
                 if t == EventType::LimitUsageForNs {
                     let field = ev.field(0).unwrap_or(b"");
                     let id = self.ns.learn(field);
@@ -673,6 +728,7 @@ impl Tracker {
     fn open(&mut self, ev: &Event<'_>, t: EventType, now: u64) -> Located {
         let inherit = self.top().map_or(NsId::DEFAULT, |f| f.ns);
         let mut name: &[u8] = b"";
+        let mut unsettled = false;
         let ns = match t {
             EventType::ExecutionStarted => {
                 self.close_all(CloseKind::Open);
@@ -714,6 +770,11 @@ impl Tracker {
                 name = f.next().unwrap_or(b"");
                 if class_id.is_empty() {
                     inherit
+                } else if name.is_empty() {
+                    // `CONSTRUCTOR_ENTRY|[33]|01p…|<init>(String)` names no class: most
+                    // likely code of the namespace that calls it; settled by `this` below.
+                    unsettled = true;
+                    inherit
                 } else if let Some(found) = namespace::from_type_ref(name) {
                     found.map_or(NsId::DEFAULT, |n| self.ns.learn(n))
                 } else {
@@ -743,6 +804,7 @@ impl Tracker {
         };
         let _ = now;
         if self.push(ev, t, ns, false, name) {
+            self.stack[self.len - 1].unsettled = unsettled;
             self.here()
         } else {
             Located {

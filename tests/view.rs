@@ -537,6 +537,17 @@ struct Gen {
     nanos: u64,
     src: u32,
     ids: u32,
+    /// How packages are announced: the marker line before the method entry (as Salesforce
+    /// writes it), after it (a global method entered before the first marker), or never
+    /// (the package is named only in the final limit block).
+    markers: Announce,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Announce {
+    Before,
+    After,
+    Never,
 }
 
 impl Gen {
@@ -560,10 +571,14 @@ impl Gen {
                 } else {
                     format!("{}.Cls{class}.run{src}()", NS[*ns])
                 };
-                if *ns != 0 && *ns != cur_ns {
+                let enters = *ns != 0 && *ns != cur_ns;
+                if enters && self.markers == Announce::Before {
                     self.line(&format!("ENTERING_MANAGED_PKG|{}", NS[*ns]));
                 }
                 self.line(&format!("METHOD_ENTRY|[{src}]|01p000000000{src:03}|{sig}"));
+                if enters && self.markers == Announce::After {
+                    self.line(&format!("ENTERING_MANAGED_PKG|{}", NS[*ns]));
+                }
                 for c in children {
                     self.emit(c, *ns);
                 }
@@ -595,11 +610,16 @@ impl Gen {
 }
 
 fn generate(roots: &[Node]) -> String {
+    generate_announced(roots, Announce::Before)
+}
+
+fn generate_announced(roots: &[Node], markers: Announce) -> String {
     let mut g = Gen {
         out: "61.0 APEX_CODE,FINEST\n".into(),
         nanos: 0,
         src: 0,
         ids: 0,
+        markers,
     };
     g.line("EXECUTION_STARTED");
     g.line("CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex");
@@ -639,6 +659,80 @@ proptest! {
             }
         }
     }
+}
+
+/// A stream that hands out its bytes a few at a time, as a slow pipe does.
+struct Trickle {
+    data: Vec<u8>,
+    at: usize,
+    step: usize,
+}
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The view of `log` read as a stream arriving `step` bytes at a time (the stdin path).
+fn view_stream_bytes(log: &[u8], spec: ViewSpec, step: usize) -> Vec<u8> {
+    let opts = ViewOptions {
+        visibility: Visibility::new(&spec, &[]),
+        markers: Markers::Run,
+        redact: None,
+    };
+    let reader = Trickle {
+        data: log.to_vec(),
+        at: 0,
+        step,
+    };
+    let mut input = dbglog::input::from_reader("-", Box::new(reader));
+    let mut out = Vec::new();
+    dbglog::view::write_view(&mut input, &opts, &mut out).expect("view");
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The pipeline issue's property: a package's global method entered before its first
+    /// marker, or a package named only in the final limit block, leaks nothing from a
+    /// stream, and the stream gives the bytes the file gives.
+    #[test]
+    fn streamed_logs_with_late_or_no_markers_do_not_leak(
+        roots in prop::collection::vec(node(), 1..4),
+        announce in prop_oneof![Just(Announce::After), Just(Announce::Never)],
+        step in prop_oneof![Just(1usize), Just(7), Just(4096)],
+    ) {
+        let log = generate_announced(&roots, announce);
+        let streamed = view_stream_bytes(log.as_bytes(), ViewSpec::Subscriber, step);
+        assert_no_leak("generated stream", log.as_bytes(), &streamed, &[]);
+        let file = view_bytes(log.as_bytes(), ViewSpec::Subscriber, &[], Markers::Run);
+        prop_assert_eq!(String::from_utf8_lossy(&streamed), String::from_utf8_lossy(&file));
+    }
+}
+
+/// Two logs in one stream: the second's package is named only in its own limit block, and
+/// its global method is entered before any marker; the first log must not be held back
+/// behind the second, and neither leaks.
+#[test]
+fn each_log_of_a_stream_is_prepared_whole() {
+    let roots = vec![Node::Call {
+        ns: 1,
+        class: 0,
+        children: vec![Node::Call {
+            ns: 1,
+            class: 1,
+            children: vec![Node::Debug, Node::Caught],
+        }],
+    }];
+    let one = generate_announced(&roots, Announce::Never);
+    let two = format!("{one}{one}");
+    let streamed = view_stream_bytes(two.as_bytes(), ViewSpec::Subscriber, 5);
+    assert_no_leak("two logs", two.as_bytes(), &streamed, &[]);
+    assert!(!String::from_utf8_lossy(&streamed).contains("Cls1.run"));
 }
 
 /// The subscriber view of `input`, and the view of that view (both as text).

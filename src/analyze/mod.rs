@@ -1405,7 +1405,9 @@ impl<'c> Analyzer<'c> {
                     && match &self.opts.view {
                         ViewSpec::Full => false,
                         ViewSpec::Subscriber => true,
-                        ViewSpec::Vendor(list) => !list.iter().any(|n| n.as_bytes() == name),
+                        ViewSpec::Vendor(list) => {
+                            !list.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+                        }
                     }
             })
             .collect();

@@ -81,7 +81,7 @@ pub fn run(args: Args) -> u8 {
         markers: Markers::default(),
         redact: args.redact,
     };
-    let mut tracker = view::tracker_for(&input, &view_opts).without_closed();
+    let mut tracker = view::tracker_for(&view_opts).without_closed();
     let mut out = output::stdout();
     let mut stdout_ok = true;
     let mut on_done = |c: &Captured| {

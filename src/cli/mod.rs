@@ -97,6 +97,22 @@ pub fn not_a_log(name: &str, logs: u64, bytes: u64) -> Option<u8> {
     Some(exit::ERROR)
 }
 
+/// Warn on stderr about each namespace the command line named (`--as vendor:NS`, `--own
+/// NS`) that the log never names: a misspelt prefix would otherwise silently give the
+/// subscriber view.
+pub fn warn_unseen<S: AsRef<[u8]>>(input: &str, ns: &crate::namespace::Namespaces, named: &[S]) {
+    for n in named {
+        let n = n.as_ref();
+        if !ns.seen_in_log(n) {
+            crate::output::error_line(&format!(
+                "warning: {}: the log never names namespace '{}'",
+                crate::output::safe_text(input.as_bytes()),
+                crate::output::safe_text(n)
+            ));
+        }
+    }
+}
+
 /// Start an `-o` file (see [`crate::output::file`]): refused when it is one of `inputs`,
 /// or report the error and give the exit code to return.
 pub fn create_output(path: &str, inputs: &[&str]) -> Result<crate::output::file::OutputFile, u8> {

@@ -86,7 +86,8 @@ pub fn run(args: Args) -> u8 {
     };
     // UTF-16 input is read as UTF-8; give the output the input's encoding back.
     let mut out = output::Reencode::new(out, input.encoding);
-    let res = view::write_view(&mut input, &opts, &mut out).and_then(|s| {
+    let mut tracker = view::tracker_for(&opts).without_closed();
+    let res = view::write_view_with(&mut input, &opts, &mut tracker, &mut out).and_then(|s| {
         out.flush()
             .map_err(crate::stream::RunError::Consumer)
             .map(|_| s)
@@ -96,6 +97,9 @@ pub fn run(args: Args) -> u8 {
         Ok(s) => s,
         Err(e) => return super::fail(&e),
     };
+    if !opts.visibility.full {
+        super::warn_unseen(&input.name, tracker.namespaces(), &opts.visibility.visible);
+    }
     // No log: the output file (if any) is not written, and the command fails.
     if let Some(code) = super::not_a_log(&input.name, summary.logs, summary.bytes) {
         return code;

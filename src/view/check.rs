@@ -61,7 +61,7 @@ pub fn first_hidden_code_line(log: &[u8], visibility: &Visibility) -> Option<Str
 /// view nevertheless keeps, or `None` (the no-leak property).
 pub fn first_shown_hidden_line(log: &[u8], opts: &ViewOptions) -> Option<String> {
     let mut input = crate::input::from_bytes("view", log.to_vec());
-    let mut t = tracker_for(&input, opts).without_closed();
+    let mut t = tracker_for(opts).without_closed();
     let mut w = ViewWriter::new(opts);
     let mut found = None;
     let _ = stream::run(&mut input, &mut t, |item, t| {

@@ -561,7 +561,7 @@ pub fn diff_one(
     view_name: &str,
     mut unified: Option<&mut dyn Write>,
 ) -> Result<DiffReport, RunError> {
-    let mut tracker = super::tracker_for(input, opts);
+    let mut tracker = super::tracker_for(opts);
     let mut rec = Recorder::new(opts);
     let name = input.name.clone();
     let mut hunks = unified::Hunks::new(3);

@@ -23,16 +23,16 @@ use crate::stream::{self, RunError, Summary};
 use crate::track::Tracker;
 use std::io::Write;
 
-/// A tracker prepared for a view: namespaces named by the spec and those the log's limit
-/// blocks name are known before streaming starts.
-pub fn tracker_for(input: &Input, opts: &ViewOptions) -> Tracker {
-    let mut tracker = Tracker::new().with_namespaces(&opts.visibility.visible);
-    if !opts.visibility.full {
-        if let Some(buf) = input.as_slice() {
-            writer::prescan_namespaces(buf, &mut tracker);
-        }
+/// A tracker for a view: the namespaces the spec names are declared up front (those the
+/// log names are learned by the driver's namespace stage, [`crate::prepare`]); the `full`
+/// view needs no namespaces at all.
+pub fn tracker_for(opts: &ViewOptions) -> Tracker {
+    let tracker = Tracker::new().with_namespaces(&opts.visibility.visible);
+    if opts.visibility.full {
+        tracker.unprepared()
+    } else {
+        tracker
     }
-    tracker
 }
 
 /// Stream the view of `input` to `out`.
@@ -42,7 +42,18 @@ pub fn write_view<W: Write + ?Sized>(
     out: &mut W,
 ) -> Result<Summary, RunError> {
     // The view asks only where each event sits, never for closed frames.
-    let mut tracker = tracker_for(input, opts).without_closed();
+    let mut tracker = tracker_for(opts).without_closed();
+    write_view_with(input, opts, &mut tracker, out)
+}
+
+/// [`write_view`] with the caller's tracker (from [`tracker_for`]), which afterwards tells
+/// what the log named (for example whether a `--as vendor:NS` namespace occurs at all).
+pub fn write_view_with<W: Write + ?Sized>(
+    input: &mut Input,
+    opts: &ViewOptions,
+    tracker: &mut Tracker,
+    out: &mut W,
+) -> Result<Summary, RunError> {
     let mut w = ViewWriter::new(opts);
     if let Some(whole) = input.as_slice() {
         // In memory: runs of records kept unchanged go out as one slice of the input.
@@ -52,13 +63,13 @@ pub fn write_view<W: Write + ?Sized>(
             len: 0,
             out,
         };
-        let summary = stream::run_bytes(whole, &mut tracker, stream::Threads::Auto, |item, t| {
+        let summary = stream::run_bytes(whole, tracker, stream::Threads::Auto, |item, t| {
             w.write_item(item, t, &mut sink).map(|_| ())
         })?;
         sink.flush_span().map_err(RunError::Consumer)?;
         return Ok(summary);
     }
-    stream::run(input, &mut tracker, |item, t| {
+    stream::run(input, tracker, |item, t| {
         w.write_item(item, t, out).map(|_| ())
     })
 }

@@ -144,7 +144,8 @@ impl Visibility {
         }
     }
 
-    /// Is a namespace name hidden? `(default)`, the visible list and platform-internal
+    /// Is a namespace name hidden? `(default)`, the visible list (compared ignoring case, as
+    /// Salesforce compares namespace prefixes) and platform-internal
     /// namespaces (their name contains `__`, e.g. `java__util`) are not.
     pub fn hides(&self, name: &[u8]) -> bool {
         if self.full || name == b"(default)" {
@@ -153,7 +154,7 @@ impl Visibility {
         if memchr::memmem::find(name, b"__").is_some() {
             return false;
         }
-        !self.visible.iter().any(|v| v[..] == *name)
+        !self.visible.iter().any(|v| v.eq_ignore_ascii_case(name))
     }
 }
 

@@ -33,23 +33,6 @@ pub struct ViewOptions {
     pub redact: Option<RedactSpec>,
 }
 
-/// Learn the namespaces a log names in its limit blocks (`LIMIT_USAGE_FOR_NS|ns|`) before
-/// streaming it, so package frames are recognised even before their first marker line.
-/// A memmem pass over the mapped file: far cheaper than the view itself.
-pub fn prescan_namespaces(buf: &[u8], tracker: &mut Tracker) {
-    const NEEDLE: &[u8] = b"|LIMIT_USAGE_FOR_NS|";
-    for p in memchr::memmem::find_iter(buf, NEEDLE) {
-        let rest = &buf[p + NEEDLE.len()..];
-        let end = rest.iter().take(256).position(|&c| c == b'|' || c == b'\n');
-        if let Some(e) = end {
-            let name = &rest[..e];
-            if crate::namespace::is_ident(name) {
-                tracker.namespaces_mut().learn(name);
-            }
-        }
-    }
-}
-
 /// Types whose text may hold stack frames or profiling locations (`Class.ns.X.y`).
 #[inline]
 fn may_carry_frames(t: EventType) -> bool {

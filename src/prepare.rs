@@ -1,0 +1,124 @@
+//! Preparation: the namespace stage that runs before a log is tracked. Every namespace a
+//! log names outright anywhere is learned from the log's bytes before its first event is
+//! tracked, so a package's frame is recognised even when its method is entered before the
+//! package's first marker line, or the package is named only in the final limit block.
+//!
+//! What counts as naming a namespace (format.md §5.2):
+//! - an `ENTERING_MANAGED_PKG|ns` marker line;
+//! - a `LIMIT_USAGE_FOR_NS|ns|` limit block;
+//! - a trigger typeRef `__sfdc_trigger/ns/Name`;
+//! - an Aura/LWC controller `apex://ns.Class/ACTION$m`;
+//! - a Visualforce page `/apex/ns__Page`;
+//! - a namespaced limit exception `System.LimitException: ns:Too many …`.
+//!
+//! The stream driver ([`crate::stream`]) calls [`learn_namespaces`] for every input path
+//! alike: a mapped file or an archive member as a whole, and each log of a pipe as a whole
+//! (held up to [`crate::stream::LOG_HOLD`] bytes; past it, the part held so far).
+//!
+//! Learning more names than a log needs is safe (a name is only a namespace where a line's
+//! own evidence points to it); learning fewer is what leaks package internals.
+
+use crate::namespace::{self, Namespaces};
+use aho_corasick::{AhoCorasick, MatchKind};
+use memchr::memmem;
+use std::sync::OnceLock;
+
+/// The needles, in the order [`learn_namespaces`] reads their matches.
+const NEEDLES: [&[u8]; 6] = [
+    b"|LIMIT_USAGE_FOR_NS|",
+    b"|ENTERING_MANAGED_PKG|",
+    b"__sfdc_trigger/",
+    b"apex://",
+    b"/apex/",
+    b"System.LimitException: ",
+];
+
+fn searcher() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(NEEDLES)
+            .expect("literal needles")
+    })
+}
+
+/// The identifier at the start of `s` (`[A-Za-z][A-Za-z0-9_]*`, at most 64 bytes).
+fn ident_at(s: &[u8]) -> &[u8] {
+    let end = s
+        .iter()
+        .take(64)
+        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+        .unwrap_or(s.len().min(64));
+    &s[..end]
+}
+
+/// Learn every namespace that `buf` names outright (see the module docs).
+pub fn learn_namespaces(buf: &[u8], ns: &mut Namespaces) {
+    // One name is usually repeated thousands of times: skip the learn when it is the last.
+    let mut last: &[u8] = b"";
+    for m in searcher().find_iter(buf) {
+        let rest = &buf[m.end()..];
+        let name: Option<&[u8]> = match m.pattern().as_usize() {
+            0 => {
+                let n = ident_at(rest);
+                (rest.get(n.len()) == Some(&b'|')).then_some(n)
+            }
+            1 => {
+                let line_end = rest
+                    .iter()
+                    .take(256)
+                    .position(|&c| c == b'\n' || c == b'\r')
+                    .unwrap_or(rest.len().min(256));
+                namespace::marker_name(&rest[..line_end])
+            }
+            2 => {
+                let n = ident_at(rest);
+                (rest.get(n.len()) == Some(&b'/')).then_some(n)
+            }
+            3 => {
+                let n = ident_at(rest);
+                // `apex://ns.Class/…`; `apex://Class/…` names no namespace.
+                (rest.get(n.len()) == Some(&b'.')).then_some(n)
+            }
+            4 => {
+                let page = ident_at(rest);
+                memmem::find(page, b"__").map(|u| &page[..u])
+            }
+            _ => namespace::from_limit_message(&buf[m.start()..]),
+        };
+        if let Some(name) = name.filter(|n| namespace::is_ident(n)) {
+            if name != last {
+                ns.learn(name);
+                last = name;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_every_outright_naming_anywhere() {
+        let log = b"59.0 APEX_CODE,FINEST\n\
+            12:00:00.0 (1)|METHOD_ENTRY|[1]|01p|acme.Api.run()\n\
+            12:00:00.0 (2)|ENTERING_MANAGED_PKG|acme\n\
+            12:00:00.0 (3)|LIMIT_USAGE_FOR_NS|beta|\n\
+            12:00:00.0 (4)|ENTERING_MANAGED_PKG|\n\
+            12:00:00.0 (5)|CODE_UNIT_STARTED|[EXTERNAL]|01q|__sfdc_trigger/trg/Inv\n\
+            12:00:00.0 (6)|CODE_UNIT_STARTED|[EXTERNAL]|apex://aura.Ctl/ACTION$load\n\
+            12:00:00.0 (7)|CODE_UNIT_STARTED|[EXTERNAL]|apex://NoNs/ACTION$load\n\
+            12:00:00.0 (8)|CODE_UNIT_STARTED|[EXTERNAL]|VF: /apex/vfp__Setup\n\
+            12:00:00.0 (9)|EXCEPTION_THROWN|[1]|System.LimitException: zed:Too many\n\
+            12:00:00.0 (10)|USER_DEBUG|[1]|DEBUG|not a name: |LIMIT_USAGE_FOR_NS|(default)|\n";
+        let mut ns = Namespaces::default();
+        learn_namespaces(log, &mut ns);
+        for n in ["acme", "beta", "trg", "aura", "vfp", "zed"] {
+            assert!(ns.find_known(n.as_bytes()).is_some(), "{n}");
+        }
+        assert!(ns.find_known(b"NoNs").is_none());
+        assert_eq!(ns.len(), 7, "default and six packages");
+    }
+}

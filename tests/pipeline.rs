@@ -1,0 +1,92 @@
+//! One pipeline, one truth: every command reads the same log the same way, whichever way
+//! it arrives (a file, a pipe, a gzipped file), over every fixture and every corpus log.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn gz(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+/// Every fixture log and every corpus log (the corpus test fails under CI without it).
+fn all_logs() -> Vec<PathBuf> {
+    let mut v = common::fixture_logs();
+    v.extend(common::corpus_logs().unwrap_or_default());
+    v
+}
+
+fn ok_stdout(out: std::process::Output, what: &str) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "{what}: exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn subscriber_view_is_the_same_from_a_file_a_pipe_and_gzip() {
+    let d = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for p in all_logs() {
+        let name = p.display().to_string();
+        let bytes = std::fs::read(&p).unwrap();
+        let args = |path: &str| ["view", "--as", "subscriber", path].map(String::from);
+        let run = |a: &[String]| common::run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        let file = common::run(&["view", "--as", "subscriber", p.to_str().unwrap()]);
+        if file.status.code() == Some(2) {
+            // No log in it (the error path has its own tests): the other paths agree.
+            let piped = common::run_stdin(&["view", "--as", "subscriber"], &bytes);
+            assert_eq!(piped.status.code(), Some(2), "{name} piped");
+            continue;
+        }
+        let file = ok_stdout(file, &name);
+        let piped = ok_stdout(
+            common::run_stdin(&["view", "--as", "subscriber"], &bytes),
+            &format!("{name} piped"),
+        );
+        common::assert_bytes_eq(&piped, &file, &format!("{name}: stdin against file"));
+        let g = d.path().join("log.gz");
+        std::fs::write(&g, gz(&bytes)).unwrap();
+        let zipped = ok_stdout(run(&args(g.to_str().unwrap())), &format!("{name} gz"));
+        common::assert_bytes_eq(&zipped, &file, &format!("{name}: gzip against file"));
+        checked += 1;
+    }
+    assert!(
+        checked >= common::fixture_logs().len() - 2,
+        "{checked} logs checked"
+    );
+}
+
+/// A namespace prefix is case-insensitive: `--as vendor:e2cp` on a log that says `E2CP`
+/// is the vendor's view, and a namespace the log never names gets a warning.
+#[test]
+fn vendor_namespaces_ignore_case_and_unknown_ones_are_warned_about() {
+    let log = common::fixture("e2cp-handled.log");
+    let log = log.to_str().unwrap();
+    let upper = common::run(&["view", "--as", "vendor:E2CP", log]);
+    let lower = common::run(&["view", "--as", "vendor:e2cp", log]);
+    assert!(upper.status.success() && lower.status.success());
+    assert_eq!(upper.stdout, lower.stdout);
+    let sub = common::run(&["view", "--as", "subscriber", log]);
+    assert_ne!(lower.stdout, sub.stdout, "the vendor sees more");
+    assert!(
+        lower.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&lower.stderr)
+    );
+    let unknown = common::run(&["view", "--as", "vendor:nosuch", log]);
+    assert!(unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("nosuch") && err.contains("warning"), "{err}");
+}
+
+#[allow(dead_code)]
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
