@@ -27,6 +27,7 @@ pub mod bytes;
 pub mod capture;
 pub mod cli;
 pub mod event;
+pub mod findings;
 pub mod framing;
 pub mod gen;
 pub mod input;

@@ -90,3 +90,85 @@ fn vendor_namespaces_ignore_case_and_unknown_ones_are_warned_about() {
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// The findings of one command as groups: (id, severity, namespace) → (occurrences, first
+/// log line).
+type Groups = std::collections::BTreeMap<(String, String, String), (u64, u64)>;
+
+fn group<'a>(
+    findings: impl Iterator<Item = &'a serde_json::Value>,
+    only: &dyn Fn(&str) -> bool,
+) -> Groups {
+    let mut g = Groups::new();
+    for f in findings {
+        let id = f["id"].as_str().expect("id").to_string();
+        if !only(&id) {
+            continue;
+        }
+        let key = (
+            id,
+            f["severity"].as_str().expect("severity").to_string(),
+            f["namespace"].as_str().expect("namespace").to_string(),
+        );
+        let line = f["log_line"].as_u64().expect("log_line");
+        let count = f["count"].as_u64().expect("count");
+        let e = g.entry(key).or_insert((0, line));
+        e.0 += count;
+        e.1 = e.1.min(line);
+    }
+    g
+}
+
+fn scan_findings(path: &str) -> Vec<serde_json::Value> {
+    let out = common::run(&["scan", "--format", "ndjson", path]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "scan {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "finding")
+        .collect()
+}
+
+/// The catalogue's rule ids (what scan reports): analyze's own analyses (loops, opaque
+/// packages, exceptions no rule names, high limit usage) are analyze's alone.
+fn catalogue_ids() -> std::collections::BTreeSet<String> {
+    dbglog::rules::Catalogue::builtin()
+        .rules()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// analyze and scan report the same catalogue findings for the same log: the same ids,
+/// severities and namespaces, as often, first at the same log line; on every fixture and
+/// every corpus log.
+#[test]
+fn analyze_and_scan_report_the_same_findings() {
+    let ids = catalogue_ids();
+    let only = |id: &str| ids.contains(id);
+    let mut compared = 0;
+    let mut with_findings = 0;
+    for p in all_logs() {
+        let path = p.to_str().unwrap();
+        let a = common::run(&["analyze", "--format", "json", path]);
+        if a.status.code() == Some(2) {
+            continue; // no log: both say so (tests/input.rs)
+        }
+        let a: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+        let a = group(a["findings"].as_array().unwrap().iter(), &only);
+        let s = scan_findings(path);
+        let s = group(s.iter(), &only);
+        assert_eq!(s, a, "{path}: scan (left) and analyze (right) disagree");
+        compared += 1;
+        with_findings += usize::from(!a.is_empty());
+    }
+    assert!(
+        compared > 20 && with_findings > 5,
+        "{compared} logs, {with_findings} with findings"
+    );
+}

@@ -107,7 +107,36 @@ fn planted_findings() -> Vec<Planted> {
         }
         out.push((rule.into(), line, event.into(), ns.into(), 1));
     }
-    out
+    // One exception, one finding (docs/findings.md): a FATAL_ERROR that reports an
+    // exception thrown earlier (same rule, same message) is that finding's fatal line.
+    let message = |line: u64| -> String {
+        let l = lines[line as usize - 1];
+        match l.find("|EXCEPTION_THROWN|") {
+            Some(p) => l[p + 18..].split_once('|').map_or("", |x| x.1).to_string(),
+            None => l[l.find("|FATAL_ERROR|").unwrap() + 13..].to_string(),
+        }
+    };
+    let mut paired: Vec<(String, String)> = Vec::new();
+    let mut kept: Vec<Planted> = Vec::new();
+    for f in out {
+        if f.2 == "FATAL_ERROR" {
+            let key = (f.0.clone(), message(f.1));
+            if paired.contains(&key) {
+                continue;
+            }
+            let thrown = kept
+                .iter()
+                .any(|t| t.2 == "EXCEPTION_THROWN" && t.0 == f.0 && message(t.1) == key.1);
+            paired.push(key);
+            if thrown {
+                continue;
+            }
+            kept.push((f.0, f.1, f.2, f.3, 1));
+        } else {
+            kept.push(f);
+        }
+    }
+    kept
 }
 
 struct Tree {
@@ -208,8 +237,8 @@ fn findings_of(findings: &[Value], tree: &Tree, file: &str) -> Vec<Planted> {
         .filter(|f| tree.rel(f["file"].as_str().unwrap()) == file)
         .map(|f| {
             (
-                f["rule"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
+                f["id"].as_str().unwrap().to_string(),
+                f["log_line"].as_u64().unwrap(),
                 f["event"].as_str().unwrap().to_string(),
                 f["namespace"].as_str().unwrap().to_string(),
                 f["count"].as_u64().unwrap() as u32,
@@ -239,8 +268,8 @@ fn tree_scan_finds_the_planted_errors_and_accounts_for_every_input() {
     let want = sorted(planted_findings());
     assert_eq!(
         want.len(),
-        85 - 17,
-        "17 doubled FATAL_ERRORs fold into their first copy"
+        85 - 17 - 15,
+        "17 doubled FATAL_ERRORs fold into their first copy, 15 more into their exception"
     );
     for file in [
         "a-plain/errors-catalogue.log",
@@ -271,14 +300,16 @@ fn tree_scan_finds_the_planted_errors_and_accounts_for_every_input() {
             1
         )
     );
+    // Its FATAL_ERROR lines (123, doubled) are that one finding's fatal line; the next
+    // finding is the DmlException that carries it.
     assert_eq!(
         nonsel[1],
         &(
             "QUERY_NON_SELECTIVE".into(),
-            123,
-            "FATAL_ERROR".into(),
-            "E2CP".into(),
-            2
+            143,
+            "EXCEPTION_THROWN".into(),
+            "(default)".into(),
+            1
         )
     );
     assert!(
@@ -472,21 +503,23 @@ fn stdin_plain_and_gzip_and_only() {
             .iter()
             .map(|f| {
                 (
-                    f["line"].as_u64().unwrap(),
+                    f["log_line"].as_u64().unwrap(),
                     f["event"].as_str().unwrap(),
                     f["count"].as_u64().unwrap(),
                 )
             })
             .collect();
-        // The QueryException thrown and uncaught (doubled), then the DmlException whose
-        // `caused by:` continuation carries it (doubled too).
-        let want = vec![
-            (119, "EXCEPTION_THROWN", 1),
-            (123, "FATAL_ERROR", 2),
-            (143, "EXCEPTION_THROWN", 1),
-            (154, "FATAL_ERROR", 2),
-        ];
+        // The QueryException thrown and uncaught, then the DmlException whose `caused by:`
+        // continuation carries it: each exception is one finding, its FATAL_ERROR lines
+        // (doubled) its fatal line.
+        let want = vec![(119, "EXCEPTION_THROWN", 1), (143, "EXCEPTION_THROWN", 1)];
         assert_eq!(got, want);
+        let fatal: Vec<u64> = f
+            .iter()
+            .map(|f| f["fatal_line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(fatal, [123, 154]);
+        assert!(f.iter().all(|f| f["uncaught"] == true));
         assert_eq!(f[0]["file"], "<stdin>");
         assert_eq!(f[0]["namespace"], "E2CP");
         assert_eq!(s["files"]["given"], 1);
@@ -524,10 +557,13 @@ fn csv_has_a_header_and_quotes_fields() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(dbglog::scan::report::CSV_HEADER));
+    assert_eq!(
+        lines.next(),
+        Some(dbglog::scan::report::CSV_HEADER.join(",").as_str())
+    );
     let row = lines.next().unwrap();
     assert!(row.starts_with(&format!("{log},16,EXCEPTION_THROWN,VALIDATION_RULE,error,(default),,,\"System.DmlException: Insert failed.")), "{row}");
-    assert!(row.ends_with("\",1"));
+    assert!(row.ends_with("\",1,false,,12"), "{row}");
     assert_eq!(lines.next(), None);
 }
 
@@ -545,11 +581,11 @@ fn table_summarises_rules_namespaces_files_and_messages() {
         assert!(t.contains(heading), "{heading}");
     }
     assert!(
-        t.lines().any(|l| l.split_whitespace().eq(["7", "acme"])),
+        t.lines().any(|l| l.split_whitespace().eq(["6", "acme"])),
         "{t}"
     );
     assert!(
-        t.contains("68 findings in 1 file; files: 1 given, 1 scanned, 0 failed, 0 skipped"),
+        t.contains("53 findings in 1 file; files: 1 given, 1 scanned, 0 failed, 0 skipped"),
         "{t}"
     );
 }

@@ -181,38 +181,7 @@ pub struct EntryPoint {
     pub count: u64,
 }
 
-/// One finding.
-#[derive(Clone, Debug, Serialize)]
-pub struct Finding {
-    /// Rule id (`QUERY_NON_SELECTIVE`, `NEAR_LIMIT`, `SOQL_IN_LOOP`, …).
-    pub id: String,
-    /// `info`, `warn`, `error` or `fatal`.
-    pub severity: Severity,
-    /// Short title.
-    pub title: String,
-    /// What happened, in one line.
-    pub message: String,
-    /// Namespace of the code the finding belongs to.
-    pub namespace: String,
-    /// Namespace that called into it, if another.
-    pub caller_namespace: Option<String>,
-    /// Innermost method or code unit (`E2CP.ThreadMatcher.findParent(Case)`), when known and visible.
-    pub method: Option<String>,
-    /// Source line (`[88]`), when known and visible.
-    pub source_line: Option<u32>,
-    /// Log line of the (first) event.
-    pub log_line: u64,
-    /// How many times it happened (occurrences aggregated under one finding).
-    pub count: u64,
-    /// For exceptions: true if it ended in a `FATAL_ERROR`.
-    pub uncaught: Option<bool>,
-    /// For uncaught exceptions: log line of the first `FATAL_ERROR`.
-    pub fatal_line: Option<u64>,
-    /// True when the view hides where it came from (only the namespace is known).
-    pub origin_hidden: bool,
-    /// What to do about it.
-    pub remedy: Option<String>,
-}
+pub use crate::findings::Finding;
 
 /// The limits of one namespace (its own pool).
 #[derive(Clone, Debug, Serialize)]
@@ -512,6 +481,9 @@ struct Pending {
     ctx: Ctx,
     rules: Vec<usize>,
     line: u64,
+    /// The line of the event the rules matched: the thrown line, or the `FATAL_ERROR`
+    /// line when only its text matched (as scan reports it).
+    rule_line: u64,
     fatal_line: Option<u64>,
     thrown: bool,
 }
@@ -539,6 +511,9 @@ struct LimitAcc {
     last: u64,
     max: u64,
     close: bool,
+    /// Lines where Salesforce marked this limit `CLOSE TO LIMIT`, and the first of them.
+    close_lines: u64,
+    first_close_line: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -573,6 +548,9 @@ pub struct Analyzer<'c> {
     /// Event types the catalogue is applied to (indexed by `EventType as usize`).
     rule_types: Vec<bool>,
     rule_unknown_types: HashSet<Vec<u8>>,
+    /// Some rule applies to every event type: events of other types are matched when the
+    /// catalogue's prefilter finds one of its literals in them.
+    any_type_rules: bool,
     matches: Vec<usize>,
     rule_cache: FastMap<Box<[u8]>, Box<[usize]>>,
     cache_key: Vec<u8>,
@@ -712,9 +690,12 @@ impl<'c> Analyzer<'c> {
     pub fn new(opts: Options, cat: &'c Catalogue) -> Self {
         let mut rule_types = vec![false; crate::event::table::KNOWN_COUNT + 1];
         let mut rule_unknown_types = HashSet::new();
+        // Rules name the event types they apply to; a rule that names none applies to
+        // every event (the catalogue's rule, as scan applies it).
+        let any_type_rules = cat.rules().iter().any(|r| r.events.is_empty());
         for r in cat.rules() {
             for e in &r.events {
-                if e == "USER_DEBUG" || e == MARKER_EVENT {
+                if e == MARKER_EVENT {
                     continue;
                 }
                 let t = EventType::from_name(e.as_bytes());
@@ -732,6 +713,7 @@ impl<'c> Analyzer<'c> {
             cat,
             rule_types,
             rule_unknown_types,
+            any_type_rules,
             matches: Vec::new(),
             rule_cache: FastMap::default(),
             cache_key: Vec::new(),
@@ -910,7 +892,7 @@ impl<'c> Analyzer<'c> {
             !self.rule_unknown_types.is_empty() && self.rule_unknown_types.contains(ev.type_name())
         } else {
             self.rule_types[et as usize]
-        };
+        } || (self.any_type_rules && self.cat.prefilter().is_match(ev.body()));
         if wanted
             && !matches!(
                 et,
@@ -1066,14 +1048,21 @@ impl<'c> Analyzer<'c> {
             return;
         }
         let ctx = self.ctx(item, t);
-        let sev = if expensive {
-            Severity::Warn
+        // SOQL_TABLESCAN is the catalogue's (relative cost above 1, as scan reports it); a
+        // cheap table scan (a small object) is analyze's own, for information.
+        let (id, sev) = if expensive {
+            (
+                "SOQL_TABLESCAN",
+                self.cat
+                    .get("SOQL_TABLESCAN")
+                    .map_or(Severity::Warn, |r| r.severity),
+            )
         } else {
-            Severity::Info
+            ("SOQL_TABLESCAN_CHEAP", Severity::Info)
         };
         let line = ev.line;
         self.add_finding(
-            Ident::Native("SOQL_TABLESCAN"),
+            Ident::Native(id),
             ctx,
             0,
             sev,
@@ -1124,6 +1113,12 @@ impl<'c> Analyzer<'c> {
                     r.last = used;
                     r.max = max;
                     r.close |= close;
+                    if close {
+                        r.close_lines += 1;
+                        if r.first_close_line == 0 {
+                            r.first_close_line = line;
+                        }
+                    }
                 }
                 None => acc.limits.push(LimitAcc {
                     label: lossy(label),
@@ -1132,6 +1127,8 @@ impl<'c> Analyzer<'c> {
                     last: used,
                     max,
                     close,
+                    close_lines: u64::from(close),
+                    first_close_line: if close { line } else { 0 },
                 }),
             }
         }
@@ -1164,6 +1161,7 @@ impl<'c> Analyzer<'c> {
                 ctx,
                 rules,
                 line: ev.line,
+                rule_line: ev.line,
                 fatal_line: None,
                 thrown: true,
             });
@@ -1174,6 +1172,7 @@ impl<'c> Analyzer<'c> {
             ctx,
             rules,
             line: ev.line,
+            rule_line: ev.line,
             fatal_line: None,
             thrown: true,
         });
@@ -1193,6 +1192,7 @@ impl<'c> Analyzer<'c> {
                 let rules: Vec<usize> = self.matches.clone();
                 if let Some(p) = self.pending.iter_mut().rev().find(|p| &p.msg[..] == msg) {
                     p.rules = rules;
+                    p.rule_line = ev.line;
                 }
             }
             return;
@@ -1205,6 +1205,7 @@ impl<'c> Analyzer<'c> {
             ctx,
             rules,
             line: ev.line,
+            rule_line: ev.line,
             fatal_line: Some(ev.line),
             thrown: false,
         };
@@ -1262,13 +1263,9 @@ impl<'c> Analyzer<'c> {
         }
         for r in rules {
             let rule = &cat.rules()[r];
-            let sev = if uncaught {
-                rule.severity
-            } else {
-                rule.severity.min(Severity::Error)
-            };
+            let sev = crate::findings::exception_severity(rule.severity, Some(uncaught));
             let thrown = p.thrown;
-            let f = self.add_finding(Ident::Rule(r), p.ctx, extra, sev, p.line, keep, || {
+            let f = self.add_finding(Ident::Rule(r), p.ctx, extra, sev, p.rule_line, keep, || {
                 if thrown {
                     format!("{} ({how}): {}", rule.title, msg())
                 } else {
@@ -1454,24 +1451,56 @@ impl<'c> Analyzer<'c> {
                 rows,
             });
         }
+        // NEAR_LIMIT is the catalogue's: each line Salesforce marked `CLOSE TO LIMIT`
+        // (as scan reports it). A limit at or above the threshold that no line marked is
+        // LIMIT_USAGE_HIGH, analyze's own.
+        let near_sev = self
+            .cat
+            .get("NEAR_LIMIT")
+            .map_or(Severity::Warn, |r| r.severity);
         let mut limit_findings = Vec::new();
         for (i, a) in self.ns.iter().enumerate() {
             let id = NsId(i as u16);
             for r in &a.limits {
                 let p = pct(r.peak, r.max);
-                if r.max == 0 || p < LIMIT_THRESHOLD_PCT {
+                let marked = r.close_lines > 0;
+                if !marked && (r.max == 0 || p < LIMIT_THRESHOLD_PCT) {
                     continue;
                 }
-                let sev = if r.peak >= r.max {
-                    Severity::Error
+                let reached = r.max > 0 && r.peak >= r.max;
+                let (fid, sev, line, count) = if marked {
+                    ("NEAR_LIMIT", near_sev, r.first_close_line, r.close_lines)
+                } else if reached {
+                    ("LIMIT_REACHED", Severity::Error, r.peak_line, 1)
                 } else {
-                    Severity::Warn
+                    ("LIMIT_USAGE_HIGH", Severity::Warn, r.peak_line, 1)
                 };
+                if marked && reached {
+                    // Marked lines are the catalogue's finding; reaching the limit is more.
+                    limit_findings.push((
+                        id,
+                        "LIMIT_REACHED",
+                        1,
+                        r.label.clone(),
+                        Severity::Error,
+                        r.peak_line,
+                        format!(
+                            "{}: {} of {} ({}%) in namespace {}",
+                            r.label,
+                            r.peak,
+                            r.max,
+                            p,
+                            ns_name(id)
+                        ),
+                    ));
+                }
                 limit_findings.push((
                     id,
+                    fid,
+                    count,
                     r.label.clone(),
                     sev,
-                    r.peak_line,
+                    line,
                     format!(
                         "{}: {} of {} ({}%) in namespace {}{}",
                         r.label,
@@ -1484,7 +1513,7 @@ impl<'c> Analyzer<'c> {
                 ));
             }
         }
-        for (id, label, sev, line, msg) in limit_findings {
+        for (id, fid, count, label, sev, line, msg) in limit_findings {
             let lid = self.labels.id(label.as_bytes());
             let ctx = Ctx {
                 ns: id,
@@ -1492,15 +1521,8 @@ impl<'c> Analyzer<'c> {
                 method: NONE,
                 src_line: NONE,
             };
-            self.add_finding(
-                Ident::Native("NEAR_LIMIT"),
-                ctx,
-                lid,
-                sev,
-                line,
-                Keep::AsIs,
-                || msg,
-            );
+            let f = self.add_finding(Ident::Native(fid), ctx, lid, sev, line, Keep::AsIs, || msg);
+            f.count = count;
         }
 
         // Statements repeated from one line.
@@ -1643,6 +1665,8 @@ impl<'c> Analyzer<'c> {
                 fatal_line: f.fatal_line,
                 origin_hidden: hidden_origin && !show_method,
                 remedy,
+                event: None,
+                message_ns: None,
             });
         }
         findings.sort_by(|a, b| {
@@ -1879,6 +1903,14 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
             "Governor limit close to its maximum",
             Some("Reduce the work of this namespace in one transaction; each certified managed package has its own pool."),
         ),
+        "LIMIT_REACHED" => (
+            "Governor limit reached",
+            Some("This namespace used all of the limit; the next unit of work fails. Reduce that usage."),
+        ),
+        "LIMIT_USAGE_HIGH" => (
+            "Governor limit usage high",
+            Some("Reduce the work of this namespace in one transaction; each certified managed package has its own pool."),
+        ),
         "SOQL_IN_LOOP" => (
             "The same query repeated from one line",
             Some("Move the query out of the loop: query once for all records and use a map."),
@@ -1886,6 +1918,10 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
         "DML_IN_LOOP" => (
             "The same DML statement repeated from one line",
             Some("Collect the records in a list and save them with one DML statement after the loop."),
+        ),
+        "SOQL_TABLESCAN_CHEAP" => (
+            "Query plan uses a table scan (cheap today)",
+            Some("The object is small now; filter on an indexed field before it grows, or the scan becomes a non-selective query error."),
         ),
         "SOQL_TABLESCAN" => (
             "Expensive query plan",

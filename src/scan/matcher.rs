@@ -254,7 +254,7 @@ fn track_with(
                     match res {
                         Ok(h) if h.held => {
                             for mut f in b_half.hit.findings {
-                                f.line += h.lines_before;
+                                f.log_line += h.lines_before;
                                 a.hit.findings.push(f);
                             }
                             h.second.map_err(RunError::Consumer)
@@ -275,6 +275,7 @@ fn track_with(
         report.bytes = a.streamed_bytes;
     }
     report.findings = a.hit.findings;
+    crate::findings::pair_exceptions(&mut report.findings);
     match res {
         Ok(()) => {}
         Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|i| i.is::<Stop>()) => {}
@@ -363,10 +364,38 @@ impl Hit<'_> {
             (RecordKind::Skipped | RecordKind::MaxSize, _) => (MARKER_EVENT, trim_line(rec.raw)),
             _ => ("", &[]),
         };
-        if !event_type.is_empty() {
+        if event_type.is_empty() {
+            return;
+        }
+        // A limit block is matched line by line: each limit close to its maximum is a
+        // finding of its own, at its own line (as analyze reports each limit).
+        if item
+            .event
+            .as_ref()
+            .is_some_and(|e| e.etype() == EventType::LimitUsageForNs)
+        {
+            for line in text.split_inclusive(|&c| c == b'\n') {
+                self.match_text(item, t, event_type, text, line);
+            }
+        } else {
+            self.match_text(item, t, event_type, text, text);
+        }
+    }
+
+    /// Match `piece` (all of the record's `text`, or one line of it) and add its findings.
+    fn match_text(
+        &mut self,
+        item: &stream::Item<'_>,
+        t: &Tracker,
+        event_type: &str,
+        text: &[u8],
+        piece: &[u8],
+    ) {
+        let rec = &item.record;
+        {
             // Only records holding a hit get here, so one small allocation each is fine.
             let mut local: Vec<RuleMatch<'_>> = Vec::new();
-            self.cat.match_event(event_type, text, &mut local);
+            self.cat.match_event(event_type, piece, &mut local);
             if !local.is_empty() {
                 let is_fatal = item
                     .event
@@ -387,18 +416,26 @@ impl Hit<'_> {
                     let ns = t.namespaces();
                     let namespace = ns.name_str(item.loc.frame_ns).into_owned();
                     let caller = item.loc.caller_ns.map(|c| ns.name_str(c).into_owned());
+                    let source_line = item.event.as_ref().and_then(|e| e.source_line());
                     for m in &local {
                         let rule = &self.cat.rules()[m.rule];
                         self.findings.push(Finding {
-                            line: rec.line,
-                            event: event_type.to_string(),
-                            rule: rule.id.clone(),
+                            id: rule.id.clone(),
                             severity: rule.severity,
-                            namespace: namespace.clone(),
-                            caller: caller.clone(),
-                            message_ns: m.ns.map(|n| String::from_utf8_lossy(n).into_owned()),
+                            title: rule.title.clone(),
                             message: message(item.event.as_ref(), text, m.text),
+                            namespace: namespace.clone(),
+                            caller_namespace: caller.clone(),
+                            method: None,
+                            source_line,
+                            log_line: rec.line + line_in(text, piece),
                             count: 1,
+                            uncaught: None,
+                            fatal_line: None,
+                            origin_hidden: false,
+                            remedy: Some(rule.remedy.clone()).filter(|r| !r.is_empty()),
+                            event: Some(event_type.to_string()),
+                            message_ns: m.ns.map(|n| String::from_utf8_lossy(n).into_owned()),
                         });
                     }
                     self.last_fatal =
@@ -407,6 +444,16 @@ impl Hit<'_> {
             }
         }
     }
+}
+
+/// How many lines into `text` its slice `piece` starts: a limit block's finding is at the
+/// limit's own line, every other finding at its event's first line.
+fn line_in(text: &[u8], piece: &[u8]) -> u64 {
+    let at = (piece.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    if at > text.len() {
+        return 0;
+    }
+    memchr::memchr_iter(b'\n', &text[..at]).count() as u64
 }
 
 /// The line of `text` holding the match, made into a one-line message: for a match on the
@@ -534,9 +581,11 @@ mod tests {
             let (at, _) = stream::execution_seam(&doc, doc.len() / 2, doc.len() / 4 * 3)
                 .expect("an execution start past the middle");
             let one = findings(&doc, stream::Threads::One, usize::MAX);
-            assert!(one
-                .iter()
-                .any(|f| f.line > 1 + doc[..at].iter().filter(|&&c| c == b'\n').count() as u64));
+            assert!(
+                one.iter()
+                    .any(|f| f.log_line
+                        > 1 + doc[..at].iter().filter(|&&c| c == b'\n').count() as u64)
+            );
             assert!(one.iter().any(|f| f.namespace != "(default)"), "{one:?}");
             assert_eq!(findings(&doc, stream::Threads::Two, 0), one, "seed {seed}");
         }

@@ -21,7 +21,7 @@ pub mod report;
 pub mod walk;
 
 use crate::input::{self, Data, Input};
-use crate::rules::{Catalogue, Severity};
+use crate::rules::Catalogue;
 use crate::stream;
 use rayon::prelude::*;
 use std::io::Read;
@@ -57,29 +57,8 @@ pub enum Status {
     Skipped(String),
 }
 
-/// One known error found in a log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// 1-based line of the event (or marker) in the log.
-    pub line: u64,
-    /// The event type name (`MARKER` for truncation markers).
-    pub event: String,
-    /// The rule id.
-    pub rule: String,
-    /// The rule's severity.
-    pub severity: Severity,
-    /// Namespace of the innermost open frame when the event was written (`(default)` for
-    /// the org's own code).
-    pub namespace: String,
-    /// Namespace of the frame's caller, when there is one.
-    pub caller: Option<String>,
-    /// The managed-package namespace named in the message itself (`acme:Too many …`).
-    pub message_ns: Option<String>,
-    /// The matched message: one line, at most [`matcher::MESSAGE_MAX`] characters.
-    pub message: String,
-    /// How many times it occurred in a row: 2 for a doubled `FATAL_ERROR`.
-    pub count: u32,
-}
+/// One known error found in a log: the one findings model ([`crate::findings`]).
+pub use crate::findings::Finding;
 
 /// The outcome of one input: a file, an archive member, or stdin.
 #[derive(Clone, Debug)]

@@ -10,36 +10,21 @@ use std::io::{self, Write};
 /// How many messages the table's "top messages" lists.
 pub const TOP_MESSAGES: usize = 10;
 
+/// A finding as printed: its file, then the one model's fields (docs/findings.md).
 #[derive(Serialize)]
 struct FindingOut<'a> {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
     file: &'a str,
-    line: u64,
-    event: &'a str,
-    rule: &'a str,
-    severity: crate::rules::Severity,
-    namespace: &'a str,
-    caller: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message_ns: Option<&'a str>,
-    message: &'a str,
-    count: u32,
+    #[serde(flatten)]
+    finding: &'a Finding,
 }
 
 fn finding_out<'a>(file: &'a str, f: &'a Finding, typed: bool) -> FindingOut<'a> {
     FindingOut {
         kind: typed.then_some("finding"),
         file,
-        line: f.line,
-        event: &f.event,
-        rule: &f.rule,
-        severity: f.severity,
-        namespace: &f.namespace,
-        caller: f.caller.as_deref(),
-        message_ns: f.message_ns.as_deref(),
-        message: &f.message,
-        count: f.count,
+        finding: f,
     }
 }
 
@@ -83,9 +68,9 @@ impl Summary {
                     .push((r.name.clone(), r.findings.len() as u64));
             }
             for f in &r.findings {
-                *rules.entry((&f.rule, f.severity)).or_default() += 1;
+                *rules.entry((&f.id, f.severity)).or_default() += 1;
                 *ns.entry(&f.namespace).or_default() += 1;
-                *msgs.entry((&f.rule, &f.message)).or_default() += 1;
+                *msgs.entry((&f.id, &f.message)).or_default() += 1;
             }
         }
         s.by_rule = rules
@@ -161,48 +146,51 @@ pub fn write_json<W: Write>(w: &mut W, reports: &[FileReport], s: &Summary) -> i
     w.write_all(b"}\n")
 }
 
-/// The CSV header row.
-pub const CSV_HEADER: &str =
-    "file,line,event,rule,severity,namespace,caller,message_ns,message,count";
+/// The CSV header row: the file, then the findings model's one-event fields.
+pub const CSV_HEADER: [&str; 13] = [
+    "file",
+    "log_line",
+    "event",
+    "id",
+    "severity",
+    "namespace",
+    "caller_namespace",
+    "message_ns",
+    "message",
+    "count",
+    "uncaught",
+    "fatal_line",
+    "source_line",
+];
 
-/// CSV: a header row, then one row per finding (RFC 4180 quoting, LF line ends).
+/// CSV: a header row, then one row per finding (RFC 4180 quoting by the `csv` crate, LF
+/// line ends).
 pub fn write_csv<W: Write>(w: &mut W, reports: &[FileReport]) -> io::Result<()> {
-    writeln!(w, "{CSV_HEADER}")?;
+    let mut c = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    c.write_record(CSV_HEADER)?;
+    let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
     for r in reports {
         for f in &r.findings {
-            let line = f.line.to_string();
-            let count = f.count.to_string();
-            let cells: [&str; 10] = [
-                &r.name,
-                &line,
-                &f.event,
-                &f.rule,
+            c.write_record([
+                r.name.as_str(),
+                &f.log_line.to_string(),
+                f.event.as_deref().unwrap_or(""),
+                &f.id,
                 f.severity.as_str(),
                 &f.namespace,
-                f.caller.as_deref().unwrap_or(""),
+                f.caller_namespace.as_deref().unwrap_or(""),
                 f.message_ns.as_deref().unwrap_or(""),
                 &f.message,
-                &count,
-            ];
-            for (i, c) in cells.iter().enumerate() {
-                if i > 0 {
-                    w.write_all(b",")?;
-                }
-                csv_cell(w, c)?;
-            }
-            w.write_all(b"\n")?;
+                &f.count.to_string(),
+                &f.uncaught.map(|u| u.to_string()).unwrap_or_default(),
+                &opt(f.fatal_line),
+                &opt(f.source_line.map(u64::from)),
+            ])?;
         }
     }
-    Ok(())
-}
-
-/// One RFC 4180 field: quoted (with `"` doubled) when it holds `,`, `"`, CR or LF.
-pub fn csv_cell<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    if s.contains([',', '"', '\r', '\n']) {
-        write!(w, "\"{}\"", s.replace('"', "\"\""))
-    } else {
-        w.write_all(s.as_bytes())
-    }
+    c.flush()
 }
 
 /// The table: counts per rule and per namespace, files affected, top messages, and the
@@ -280,11 +268,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quoting() {
+    fn csv_quotes_what_needs_it() {
+        let mut f = crate::findings::tests_support::finding();
+        f.message = "a, \"b\"\nc".into();
+        let reports = vec![FileReport {
+            name: "x.log".into(),
+            status: Status::Scanned,
+            bytes: 1,
+            findings: vec![f],
+        }];
         let mut v = Vec::new();
-        csv_cell(&mut v, "plain").unwrap();
-        v.push(b'|');
-        csv_cell(&mut v, "a, \"b\"\nc").unwrap();
-        assert_eq!(String::from_utf8(v).unwrap(), "plain|\"a, \"\"b\"\"\nc\"");
+        write_csv(&mut v, &reports).unwrap();
+        let text = String::from_utf8(v).unwrap();
+        assert!(text.starts_with("file,log_line,event,id,"), "{text}");
+        assert!(text.contains("\"a, \"\"b\"\"\nc\""), "{text}");
     }
 }

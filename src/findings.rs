@@ -1,0 +1,187 @@
+//! Findings: the one model every command reports (`analyze`, `scan`, `diff`, the `capture`
+//! index). One [`Finding`] type with one set of field names (docs/findings.md), and the
+//! rules that decide a finding's severity and how an exception's events make one finding,
+//! in one place.
+//!
+//! - **One exception, one finding.** An `EXCEPTION_THROWN` and the `FATAL_ERROR` lines
+//!   that report the same exception (same message, later in the log) are one finding at the
+//!   thrown line, `uncaught: true`, with `fatal_line` the first `FATAL_ERROR`'s line. A
+//!   `FATAL_ERROR` with no thrown line before it is a finding of its own, uncaught.
+//! - **Severity.** A catalogue rule's severity is the severity of an uncaught exception
+//!   and of every other event it matches; a caught exception is at most `error`
+//!   ([`exception_severity`]): the transaction went on.
+
+use crate::rules::Severity;
+use serde::Serialize;
+
+/// One finding.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    /// Rule id (`QUERY_NON_SELECTIVE`, `NEAR_LIMIT`, `SOQL_IN_LOOP`, …).
+    pub id: String,
+    /// `info`, `warn`, `error` or `fatal`.
+    pub severity: Severity,
+    /// Short title.
+    pub title: String,
+    /// What happened, in one line.
+    pub message: String,
+    /// Namespace of the code the finding belongs to (`(default)` for the org's own code).
+    pub namespace: String,
+    /// Namespace that called into it, if another.
+    pub caller_namespace: Option<String>,
+    /// Innermost method or code unit (`E2CP.ThreadMatcher.findParent(Case)`), when known
+    /// and visible.
+    pub method: Option<String>,
+    /// Source line (`[88]`), when known and visible.
+    pub source_line: Option<u32>,
+    /// Log line of the (first) event.
+    pub log_line: u64,
+    /// How many times it happened (occurrences aggregated under one finding).
+    pub count: u64,
+    /// For exceptions: true if it ended in a `FATAL_ERROR`.
+    pub uncaught: Option<bool>,
+    /// For uncaught exceptions: log line of the first `FATAL_ERROR`.
+    pub fatal_line: Option<u64>,
+    /// True when the view hides where it came from (only the namespace is known).
+    pub origin_hidden: bool,
+    /// What to do about it.
+    pub remedy: Option<String>,
+    /// The event type of the (first) event (`MARKER` for truncation markers), when the
+    /// finding is one event's; none for findings made of many (limits, loops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The managed-package namespace the message itself names (`acme:Too many …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_ns: Option<String>,
+}
+
+/// The severity of a catalogue rule's finding on an exception: the rule's own when the
+/// exception was uncaught (or is no exception), at most `error` when it was caught.
+pub fn exception_severity(rule: Severity, uncaught: Option<bool>) -> Severity {
+    match uncaught {
+        Some(false) => rule.min(Severity::Error),
+        _ => rule,
+    }
+}
+
+/// Make one finding of each exception, in findings listed one per event in log order
+/// (what a scan of the events gives): a `FATAL_ERROR` finding whose message and rule an
+/// earlier `EXCEPTION_THROWN` finding has becomes that finding's `fatal_line` (it is
+/// uncaught); a thrown finding without one was caught, and its severity is lowered by
+/// [`exception_severity`]. Unpaired `FATAL_ERROR` findings stay, uncaught; a `FATAL_ERROR`
+/// that repeats an exception already reported uncaught is dropped.
+pub fn pair_exceptions(findings: &mut Vec<Finding>) {
+    let is = |f: &Finding, t: &str| f.event.as_deref() == Some(t);
+    let mut keep = vec![true; findings.len()];
+    for i in 0..findings.len() {
+        if is(&findings[i], "FATAL_ERROR") {
+            let (before, rest) = findings.split_at_mut(i);
+            let fatal = &mut rest[0];
+            let same = |t: &Finding| t.id == fatal.id && t.message == fatal.message;
+            // A FATAL_ERROR repeating an exception already reported uncaught is the same
+            // exception (Salesforce writes it again as the stack unwinds).
+            let repeated = before
+                .iter()
+                .zip(&keep)
+                .any(|(t, &k)| k && same(t) && t.uncaught == Some(true));
+            if repeated {
+                keep[i] = false;
+                continue;
+            }
+            let thrown = before
+                .iter_mut()
+                .rev()
+                .find(|t| is(t, "EXCEPTION_THROWN") && same(t) && t.uncaught.is_none());
+            match thrown {
+                Some(t) => {
+                    t.uncaught = Some(true);
+                    t.fatal_line = Some(fatal.log_line);
+                    keep[i] = false;
+                }
+                None => {
+                    fatal.uncaught = Some(true);
+                    fatal.fatal_line = Some(fatal.log_line);
+                    fatal.count = 1;
+                }
+            }
+        }
+    }
+    let mut k = keep.into_iter();
+    findings.retain(|_| k.next().unwrap_or(true));
+    for f in findings.iter_mut() {
+        if is(f, "EXCEPTION_THROWN") {
+            let uncaught = *f.uncaught.get_or_insert(false);
+            f.severity = exception_severity(f.severity, Some(uncaught));
+            f.count = 1;
+        }
+    }
+}
+
+/// A sample finding for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn finding() -> Finding {
+        Finding {
+            id: "NULL_POINTER".into(),
+            severity: Severity::Error,
+            title: String::new(),
+            message: String::new(),
+            namespace: "(default)".into(),
+            caller_namespace: None,
+            method: None,
+            source_line: None,
+            log_line: 1,
+            count: 1,
+            uncaught: None,
+            fatal_line: None,
+            origin_hidden: false,
+            remedy: None,
+            event: Some("EXCEPTION_THROWN".into()),
+            message_ns: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(line: u64, event: &str, id: &str, msg: &str, sev: Severity) -> Finding {
+        Finding {
+            id: id.into(),
+            severity: sev,
+            message: msg.into(),
+            log_line: line,
+            event: Some(event.into()),
+            ..tests_support::finding()
+        }
+    }
+
+    #[test]
+    fn an_exception_and_its_fatal_lines_are_one_finding() {
+        let fatal = Severity::Fatal;
+        let mut v = vec![
+            f(3, "EXCEPTION_THROWN", "LIMIT_SOQL", "too many", fatal),
+            f(
+                5,
+                "EXCEPTION_THROWN",
+                "QUERY_NON_SELECTIVE",
+                "non-selective",
+                fatal,
+            ),
+            f(9, "FATAL_ERROR", "LIMIT_SOQL", "too many", fatal),
+            f(12, "FATAL_ERROR", "ANY_UNCAUGHT", "other", fatal),
+            f(14, "FATAL_ERROR", "LIMIT_SOQL", "too many", fatal),
+            f(16, "FATAL_ERROR", "ANY_UNCAUGHT", "other", fatal),
+        ];
+        pair_exceptions(&mut v);
+        assert_eq!(v.len(), 3);
+        assert_eq!((v[0].uncaught, v[0].fatal_line), (Some(true), Some(9)));
+        assert_eq!(v[0].severity, Severity::Fatal);
+        assert_eq!(v[1].uncaught, Some(false));
+        assert_eq!(v[1].severity, Severity::Error, "caught: at most error");
+        assert_eq!((v[2].log_line, v[2].uncaught), (12, Some(true)));
+    }
+}
