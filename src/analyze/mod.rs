@@ -52,6 +52,8 @@ const ENTRY_CAP: usize = 1_000;
 pub struct Options {
     /// Which view of the log to analyze.
     pub view: ViewSpec,
+    /// Namespaces that are the subscriber's own code (`--own`): visible in every view.
+    pub own: Vec<String>,
     /// How many methods to list by self time.
     pub top: usize,
     /// Build the call tree.
@@ -66,6 +68,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             view: ViewSpec::Full,
+            own: Vec::new(),
             top: 10,
             tree: false,
             tree_depth: 12,
@@ -80,7 +83,9 @@ pub fn analyze(
     opts: &Options,
     catalogue: &Catalogue,
 ) -> Result<Report, RunError> {
-    let mut tracker = Tracker::new().with_namespaces(opts.view.named_namespaces());
+    let mut tracker = Tracker::new()
+        .with_namespaces(opts.view.named_namespaces())
+        .with_namespaces(&opts.own);
     let mut a = Analyzer::new(opts.clone(), catalogue);
     let summary = stream::run(input, &mut tracker, |item, t| {
         a.item(item, t);
@@ -1393,19 +1398,13 @@ impl<'c> Analyzer<'c> {
         }
         let ns_name = |id: NsId| lossy(nss.name(id));
         // Which namespaces the view hides.
+        // The same visibility the view stage applies (`--as` and `--own`).
+        let vis = crate::view::Visibility::new(&self.opts.view, &self.opts.own);
         let hidden: Vec<bool> = (0..self.ns.len())
             .map(|i| {
                 let id = NsId(i as u16);
                 let name = nss.name(id);
-                !id.is_default()
-                    && !is_platform_ns(name)
-                    && match &self.opts.view {
-                        ViewSpec::Full => false,
-                        ViewSpec::Subscriber => true,
-                        ViewSpec::Vendor(list) => {
-                            !list.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name))
-                        }
-                    }
+                !id.is_default() && !is_platform_ns(name) && vis.hides(name)
             })
             .collect();
         let is_hidden = |id: NsId| hidden.get(id.0 as usize).copied().unwrap_or(false);
@@ -1812,7 +1811,11 @@ impl<'c> Analyzer<'c> {
                 logs: 0,
                 events: 0,
                 bytes: 0,
-                namespaces: nss.iter().map(|(_, n)| lossy(n)).collect(),
+                namespaces: nss
+                    .iter()
+                    .filter(|&(id, n)| id.is_default() || nss.seen_in_log(n))
+                    .map(|(_, n)| lossy(n))
+                    .collect(),
             },
             findings,
             limits,

@@ -18,6 +18,9 @@ pub struct Args {
     /// Analyze what this view shows: subscriber, vendor:NS[,NS...] or full.
     #[arg(long = "as", value_name = "VIEW", default_value = "full")]
     pub view: ViewSpec,
+    /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
+    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
+    pub own: Vec<String>,
     /// Output format: aligned text or one JSON object (schema: docs/analyze-json.md).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -73,6 +76,7 @@ pub fn run(args: Args) -> u8 {
     };
     let opts = Options {
         view: args.view.clone(),
+        own: args.own.clone(),
         top: args.top,
         tree: args.tree,
         tree_depth: args.tree_depth,
@@ -85,6 +89,21 @@ pub fn run(args: Args) -> u8 {
     if let Some(code) = super::not_a_log(&input.name, report.summary.logs, report.summary.bytes) {
         return code;
     }
+    let named: Vec<&String> = args
+        .view
+        .named_namespaces()
+        .iter()
+        .chain(&args.own)
+        .collect();
+    let mut seen = crate::namespace::Namespaces::default();
+    for n in &report.summary.namespaces {
+        seen.learn(n.as_bytes());
+    }
+    super::warn_unseen(
+        &input.name,
+        &seen,
+        &named.iter().map(|n| n.as_bytes()).collect::<Vec<_>>(),
+    );
     let mut out = output::stdout();
     let res = match args.format {
         Format::Json => serde_json::to_writer(&mut out, &report)

@@ -212,6 +212,8 @@ pub struct RuleMatch<'t> {
     /// the whole first line of the text; for a rule without regex selected by a literal, the
     /// literal's first occurrence.
     pub text: &'t [u8],
+    /// Where [`text`](RuleMatch::text) starts in the event text that was matched.
+    pub at: usize,
     /// The `ns` capture (managed-package namespace), if the regex has one and it participated.
     pub ns: Option<&'t [u8]>,
 }
@@ -850,6 +852,7 @@ impl Catalogue {
                 return Some(RuleMatch {
                     rule: r,
                     text: whole.as_bytes(),
+                    at: whole.start(),
                     ns: caps.name("ns").map(|m| m.as_bytes()),
                 });
             }
@@ -857,6 +860,7 @@ impl Catalogue {
             return Some(RuleMatch {
                 rule: r,
                 text: whole.as_bytes(),
+                at: whole.start(),
                 ns: None,
             });
         }
@@ -864,6 +868,7 @@ impl Catalogue {
             return Some(RuleMatch {
                 rule: r,
                 text: first_line(text),
+                at: 0,
                 ns: None,
             });
         }
@@ -875,6 +880,7 @@ impl Catalogue {
         Some(RuleMatch {
             rule: r,
             text: &text[span.0..span.0 + span.1],
+            at: span.0,
             ns: None,
         })
     }

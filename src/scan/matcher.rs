@@ -374,23 +374,30 @@ impl Hit<'_> {
             .as_ref()
             .is_some_and(|e| e.etype() == EventType::LimitUsageForNs)
         {
+            let (mut at, mut lines) = (0usize, 0u64);
             for line in text.split_inclusive(|&c| c == b'\n') {
-                self.match_text(item, t, event_type, text, line);
+                self.match_text(item, t, event_type, text, at..at + line.len(), lines);
+                at += line.len();
+                lines += 1;
             }
         } else {
-            self.match_text(item, t, event_type, text, text);
+            self.match_text(item, t, event_type, text, 0..text.len(), 0);
         }
     }
 
-    /// Match `piece` (all of the record's `text`, or one line of it) and add its findings.
+    /// Match `text[piece]` (all of the record's text, or one line of a limit block, `lines`
+    /// lines into it) and add its findings.
     fn match_text(
         &mut self,
         item: &stream::Item<'_>,
         t: &Tracker,
         event_type: &str,
         text: &[u8],
-        piece: &[u8],
+        piece: std::ops::Range<usize>,
+        lines: u64,
     ) {
+        let at = piece.start;
+        let piece = &text[piece];
         let rec = &item.record;
         {
             // Only records holding a hit get here, so one small allocation each is fine.
@@ -423,12 +430,12 @@ impl Hit<'_> {
                             id: rule.id.clone(),
                             severity: rule.severity,
                             title: rule.title.clone(),
-                            message: message(item.event.as_ref(), text, m.text),
+                            message: message(item.event.as_ref(), text, at + m.at),
                             namespace: namespace.clone(),
                             caller_namespace: caller.clone(),
                             method: None,
                             source_line,
-                            log_line: rec.line + line_in(text, piece),
+                            log_line: rec.line + lines,
                             count: 1,
                             uncaught: None,
                             fatal_line: None,
@@ -446,27 +453,11 @@ impl Hit<'_> {
     }
 }
 
-/// How many lines into `text` its slice `piece` starts: a limit block's finding is at the
-/// limit's own line, every other finding at its event's first line.
-fn line_in(text: &[u8], piece: &[u8]) -> u64 {
-    let at = (piece.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
-    if at > text.len() {
-        return 0;
-    }
-    memchr::memchr_iter(b'\n', &text[..at]).count() as u64
-}
-
-/// The line of `text` holding the match, made into a one-line message: for a match on the
+/// The line of `text` holding the match (which starts at byte `at`), made into a one-line message: for a match on the
 /// first line, the event's last field (the free text without `[12]|`); otherwise the
 /// trimmed line itself.
-fn message(ev: Option<&crate::event::Event<'_>>, text: &[u8], matched: &[u8]) -> String {
-    let tp = text.as_ptr() as usize;
-    let mp = matched.as_ptr() as usize;
-    let at = if mp >= tp && mp <= tp + text.len() {
-        mp - tp
-    } else {
-        0
-    };
+fn message(ev: Option<&crate::event::Event<'_>>, text: &[u8], at: usize) -> String {
+    let at = at.min(text.len());
     let line_start = text[..at]
         .iter()
         .rposition(|&c| c == b'\n')
@@ -594,7 +585,7 @@ mod tests {
     #[test]
     fn long_messages_are_cut() {
         let text = "x".repeat(500);
-        let m = message(None, text.as_bytes(), &text.as_bytes()[..3]);
+        let m = message(None, text.as_bytes(), 0);
         assert_eq!(m.chars().count(), MESSAGE_MAX);
         assert!(m.ends_with('…'));
     }
