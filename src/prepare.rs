@@ -53,8 +53,46 @@ fn ident_at(s: &[u8]) -> &[u8] {
     &s[..end]
 }
 
+/// Buffers at least this large are searched in parallel parts (rayon), cut at line breaks.
+const PARALLEL_MIN: usize = 8 << 20;
+
 /// Learn every namespace that `buf` names outright (see the module docs).
 pub fn learn_namespaces(buf: &[u8], ns: &mut Namespaces) {
+    if buf.len() < PARALLEL_MIN {
+        names_in(buf, &mut |n| {
+            ns.learn(n);
+        });
+        return;
+    }
+    // Cut at line breaks (no needle spans one), search the parts at once, learn in order.
+    let parts = rayon::current_num_threads().clamp(1, 8);
+    let mut cuts = vec![0usize];
+    for i in 1..parts {
+        let at = (buf.len() / parts * i).max(*cuts.last().expect("cuts"));
+        let nl = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |p| at + p + 1);
+        cuts.push(nl);
+    }
+    cuts.push(buf.len());
+    use rayon::prelude::*;
+    let found: Vec<Vec<Box<[u8]>>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let mut v: Vec<Box<[u8]>> = Vec::new();
+            names_in(&buf[w[0]..w[1]], &mut |n| {
+                if !v.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+                    v.push(Box::from(n));
+                }
+            });
+            v
+        })
+        .collect();
+    for n in found.iter().flatten() {
+        ns.learn(n);
+    }
+}
+
+/// Call `learn` with every name `buf` names outright, skipping immediate repeats.
+fn names_in<'b>(buf: &'b [u8], learn: &mut dyn FnMut(&'b [u8])) {
     // One name is usually repeated thousands of times: skip the learn when it is the last.
     let mut last: &[u8] = b"";
     for m in searcher().find_iter(buf) {
@@ -89,7 +127,7 @@ pub fn learn_namespaces(buf: &[u8], ns: &mut Namespaces) {
         };
         if let Some(name) = name.filter(|n| namespace::is_ident(n)) {
             if name != last {
-                ns.learn(name);
+                learn(name);
                 last = name;
             }
         }
@@ -120,5 +158,16 @@ mod tests {
         }
         assert!(ns.find_known(b"NoNs").is_none());
         assert_eq!(ns.len(), 7, "default and six packages");
+        // In parallel parts, the same names in the same order.
+        let mut big = log.to_vec();
+        while big.len() < PARALLEL_MIN + 1 {
+            big.extend_from_slice(b"12:00:00.0 (11)|STATEMENT_EXECUTE|[1]\n");
+        }
+        big.extend_from_slice(b"12:00:00.0 (12)|ENTERING_MANAGED_PKG|late\n");
+        let mut par = Namespaces::default();
+        learn_namespaces(&big, &mut par);
+        let names = |n: &Namespaces| n.iter().map(|(_, b)| b.to_vec()).collect::<Vec<_>>();
+        ns.learn(b"late");
+        assert_eq!(names(&par), names(&ns));
     }
 }

@@ -397,10 +397,17 @@ where
     FA: FnMut(&Item<'_>, &Tracker) -> io::Result<()> + Send,
     FB: FnMut(&Item<'_>, &Tracker) -> io::Result<()> + Send,
 {
-    // Both halves know every namespace the whole buffer names (the namespace stage).
-    for t in [&mut *ta, &mut *tb] {
-        if t.wants_prepare() {
-            crate::prepare::learn_namespaces(buf, t.namespaces_mut());
+    // Both halves know every namespace the whole buffer names (the namespace stage, run
+    // once).
+    if ta.wants_prepare() || tb.wants_prepare() {
+        let mut names = crate::namespace::Namespaces::default();
+        crate::prepare::learn_namespaces(buf, &mut names);
+        for t in [&mut *ta, &mut *tb] {
+            if t.wants_prepare() {
+                for (_, n) in names.iter().skip(1) {
+                    t.namespaces_mut().learn(n);
+                }
+            }
         }
     }
     let mut sa = State::new(ta, fa);
