@@ -504,8 +504,9 @@ fn cover<'a>(literals: impl Iterator<Item = &'a str>) -> Vec<String> {
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     rules: Vec<Rule>,
-    /// Aho–Corasick over every literal of every rule (leftmost-first).
-    searcher: AhoCorasick,
+    /// Aho–Corasick over every literal of every rule (leftmost-first). Built on first use:
+    /// a run whose log holds no candidate event never needs it.
+    searcher: OnceLock<AhoCorasick>,
     /// Aho–Corasick over at most [`PREFILTER_MAX`] strings that cover every literal (each
     /// literal holds one of them), for finding candidate events in a whole buffer. Built on
     /// first use: only `scan` and `capture` search whole buffers.
@@ -513,8 +514,8 @@ pub struct Catalogue {
     /// Pattern index → (rule index, literal index within the rule).
     patterns: Vec<(usize, usize)>,
     /// Pattern index → other patterns that can match at the same start position (one is a prefix
-    /// of the other), which a leftmost-first search would hide.
-    same_start: Vec<Vec<usize>>,
+    /// of the other), which a leftmost-first search would hide. Built with the searcher.
+    same_start: OnceLock<Vec<Vec<usize>>>,
     /// Literal that is an event type name → rules selected by an event of that type; sorted by
     /// name (a handful of entries, so a binary search beats hashing every event type).
     by_event_literal: Vec<(String, Vec<usize>)>,
@@ -567,7 +568,7 @@ impl Catalogue {
             }
             rules.push(compile_rule(raw, origin, line, checked)?);
         }
-        let cat = Catalogue::build(rules)
+        let cat = Catalogue::build(rules, !checked)
             .map_err(|msg| RulesError::new(Some(origin), None, None, &msg))?;
         if let Some(cycle) = cat.override_cycle() {
             return Err(RulesError::new(
@@ -627,7 +628,8 @@ impl Catalogue {
                 None => rules.push(rule),
             }
         }
-        Catalogue::build(rules).unwrap_or_else(|msg| panic!("cannot combine rule sets: {msg}"))
+        Catalogue::build(rules, true)
+            .unwrap_or_else(|msg| panic!("cannot combine rule sets: {msg}"))
     }
 
     /// The subset of rules whose ids are in `ids` (ASCII case-insensitive), in catalogue order.
@@ -658,7 +660,10 @@ impl Catalogue {
             .filter(|r| ids.iter().any(|id| r.id.eq_ignore_ascii_case(id)))
             .cloned()
             .collect();
-        Ok(Catalogue::build(rules).unwrap_or_else(|msg| panic!("cannot select rules: {msg}")))
+        Ok(
+            Catalogue::build(rules, true)
+                .unwrap_or_else(|msg| panic!("cannot select rules: {msg}")),
+        )
     }
 
     /// The rules, in catalogue order. [`RuleMatch::rule`] indexes this slice.
@@ -683,7 +688,42 @@ impl Catalogue {
     /// surrounding event is a candidate; call [`match_event`](Catalogue::match_event) on that event
     /// for the complete answer.
     pub fn literal_searcher(&self) -> &AhoCorasick {
-        &self.searcher
+        self.searcher.get_or_init(|| {
+            Self::build_searcher(&self.literals())
+                .expect("the literals were checked when the catalogue was built")
+        })
+    }
+
+    /// Every literal, in pattern order.
+    fn literals(&self) -> Vec<&str> {
+        (0..self.patterns.len()).map(|p| self.literal(p)).collect()
+    }
+
+    fn build_searcher(literals: &[&str]) -> Result<AhoCorasick, String> {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(literals)
+            .map_err(|e| format!("cannot build the literal prefilter: {e}"))
+    }
+
+    /// [`same_start`](Catalogue::same_start) of pattern `p`.
+    fn same_start(&self, p: usize) -> &[usize] {
+        let all = self.same_start.get_or_init(|| {
+            let literals = self.literals();
+            literals
+                .iter()
+                .enumerate()
+                .map(|(p, a)| {
+                    literals
+                        .iter()
+                        .enumerate()
+                        .filter(|&(q, b)| q != p && (a.starts_with(b) || b.starts_with(a)))
+                        .map(|(q, _)| q)
+                        .collect()
+                })
+                .collect()
+        });
+        &all[p]
     }
 
     /// The whole-buffer prefilter: an automaton over a few strings such that every literal
@@ -699,7 +739,7 @@ impl Catalogue {
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(self.prefilter_strings())
                 // Every literal covers itself: the exact searcher will always do.
-                .unwrap_or_else(|_| self.searcher.clone())
+                .unwrap_or_else(|_| self.literal_searcher().clone())
         })
     }
 
@@ -746,7 +786,7 @@ impl Catalogue {
     }
 
     /// Compiles the prefilter and resolves rule references.
-    fn build(rules: Vec<Rule>) -> Result<Catalogue, String> {
+    fn build(rules: Vec<Rule>, lazy: bool) -> Result<Catalogue, String> {
         let mut patterns = Vec::new();
         let mut literals: Vec<&str> = Vec::new();
         let mut by_event_literal: HashMap<String, Vec<usize>> = HashMap::new();
@@ -762,22 +802,12 @@ impl Catalogue {
                 }
             }
         }
-        let searcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&literals)
-            .map_err(|e| format!("cannot build the literal prefilter: {e}"))?;
-        let same_start = literals
-            .iter()
-            .enumerate()
-            .map(|(p, a)| {
-                literals
-                    .iter()
-                    .enumerate()
-                    .filter(|&(q, b)| q != p && (a.starts_with(b) || b.starts_with(a)))
-                    .map(|(q, _)| q)
-                    .collect()
-            })
-            .collect();
+        // A file of the user's is checked now (so a bad one fails at load); the builtin
+        // catalogue's searcher is built on first use, which keeps start-up short.
+        let searcher = OnceLock::new();
+        if !lazy {
+            let _ = searcher.set(Self::build_searcher(&literals)?);
+        }
         let overrides = rules
             .iter()
             .map(|rule| {
@@ -795,7 +825,7 @@ impl Catalogue {
             searcher,
             prefilter: OnceLock::new(),
             patterns,
-            same_start,
+            same_start: OnceLock::new(),
             by_event_literal,
             overrides,
         })
@@ -820,12 +850,12 @@ impl Catalogue {
         }
         let mut at = 0;
         while at < text.len() {
-            let Some(m) = self.searcher.find(Input::new(text).range(at..)) else {
+            let Some(m) = self.literal_searcher().find(Input::new(text).range(at..)) else {
                 break;
             };
             let p = m.pattern().as_usize();
             candidates.insert(self.patterns[p].0, self.rules.len());
-            for &q in &self.same_start[p] {
+            for &q in self.same_start(p) {
                 if text[m.start()..].starts_with(self.literal(q).as_bytes()) {
                     candidates.insert(self.patterns[q].0, self.rules.len());
                 }
