@@ -22,6 +22,26 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in header order.
+    pub const ALL: [Category; 11] = [
+        Category::ApexCode,
+        Category::ApexProfiling,
+        Category::Callout,
+        Category::DataAccess,
+        Category::Db,
+        Category::Nba,
+        Category::System,
+        Category::Validation,
+        Category::Visualforce,
+        Category::Wave,
+        Category::Workflow,
+    ];
+
+    /// Read a header token (`APEX_CODE`).
+    pub fn from_token(t: &[u8]) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str().as_bytes() == t)
+    }
+
     /// The header token, e.g. `APEX_CODE`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,6 +73,22 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, coarsest first.
+    pub const ALL: [Level; 7] = [
+        Level::Error,
+        Level::Warn,
+        Level::Info,
+        Level::Debug,
+        Level::Fine,
+        Level::Finer,
+        Level::Finest,
+    ];
+
+    /// Read a header token (`FINEST`); `NONE` is no event level.
+    pub fn from_token(t: &[u8]) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str().as_bytes() == t)
+    }
+
     /// The header token, e.g. `FINEST`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -355,6 +391,15 @@ impl EventType {
                 | UserDebugInfo
                 | UserDebugWarn
         )
+    }
+
+    /// Whether the type's text is free text written by user code, which can quote log
+    /// lines (a log pasted into `System.debug`): `USER_DEBUG`, its per-level variants and
+    /// `DATAWEAVE_USER_DEBUG`. Only such text keeps lines that look like events (with an
+    /// unknown type or a clock that runs backwards) or like a header; every other type's
+    /// continuation text ends at the next event head.
+    pub fn quotes_log_lines(self) -> bool {
+        self.is_user_debug() || self == EventType::DataweaveUserDebug
     }
 
     /// Whether the type's last field carries free text that may span lines
