@@ -171,10 +171,8 @@ impl Framer {
     /// the last ones of the current log).
     #[inline]
     fn starts_log(&self, h: &Head) -> bool {
-        matches!(
-            h.etype,
-            EventType::UserInfo | EventType::ExecutionStarted
-        ) || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
+        matches!(h.etype, EventType::UserInfo | EventType::ExecutionStarted)
+            || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
     }
 
     /// Frame `buf`, which continues the input where the last call's consumed bytes ended.
@@ -321,8 +319,7 @@ impl Framer {
     {
         let line_end = if cut { pos + content.len() } else { next };
         if let Some(h) = head(content) {
-            if let Some((hs, he, hl)) = self.pending.as_mut().and_then(|p| p.maybe_header.take())
-            {
+            if let Some((hs, he, hl)) = self.pending.as_mut().and_then(|p| p.maybe_header.take()) {
                 if self.starts_log(&h) {
                     // The quoted header was a new log's: the record ends before it, the
                     // lines between it and this event are the new log's preamble.
@@ -390,7 +387,6 @@ impl Framer {
         // A continuation line.
         match self.pending.as_mut() {
             Some(p) => {
-
                 if p.first_text_cont.is_none() && !content.iter().all(|c| c.is_ascii_whitespace()) {
                     p.first_text_cont = Some(pos);
                 }

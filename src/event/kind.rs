@@ -39,7 +39,9 @@ impl Category {
 
     /// Read a header token (`APEX_CODE`).
     pub fn from_token(t: &[u8]) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str().as_bytes() == t)
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str().as_bytes() == t)
     }
 
     /// The header token, e.g. `APEX_CODE`.
@@ -171,6 +173,19 @@ pub const FRAME_PAIRS: &[(EventType, &[EventType])] = {
         (RlmPricingBegin, &[RlmPricingEnd]),
     ]
 };
+
+/// Event types whose published level real logs contradict, with the coarsest level at
+/// which the corpus shows them (see `docs/levels.md` for the evidence).
+pub const LEVEL_CORRECTIONS: &[(EventType, Level)] = &[
+    // Published FINEST; written with every CUMULATIVE_LIMIT_USAGE block, at APEX_PROFILING
+    // INFO, DEBUG and FINE.
+    (EventType::LimitUsageForNs, Level::Info),
+    // Published FINE; written at SYSTEM DEBUG.
+    (EventType::SystemMethodEntry, Level::Debug),
+    (EventType::SystemMethodExit, Level::Debug),
+    // Published FINE; written at APEX_CODE DEBUG.
+    (EventType::EnteringManagedPkg, Level::Debug),
+];
 
 /// How the fields after `TYPE|` are split. The last field of an event may contain `|`
 /// and continuation lines, so each type says how many fields are fixed and where.
@@ -341,8 +356,19 @@ impl EventType {
         table::CATEGORIES.get(self as usize).copied()
     }
 
-    /// The minimum level, or `None` for unknown types.
+    /// The minimum level at which Salesforce writes the type, or `None` for unknown types:
+    /// the published level ([`published_level`](Self::published_level)) except where real
+    /// logs prove it wrong ([`LEVEL_CORRECTIONS`], evidence in `docs/levels.md`).
     pub fn level(self) -> Option<Level> {
+        LEVEL_CORRECTIONS
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|&(_, l)| l)
+            .or_else(|| self.published_level())
+    }
+
+    /// The level the catalogue (`events.tsv`, Salesforce's table) publishes.
+    pub fn published_level(self) -> Option<Level> {
         table::LEVELS.get(self as usize).copied()
     }
 
