@@ -469,3 +469,66 @@ fn continuation_text_never_carries_an_event_into_the_subscriber_view() {
     let full = run_stdin(&["view", "--as", "full"], log.as_bytes());
     common::assert_bytes_eq(&full.stdout, log.as_bytes(), "view --as full");
 }
+
+/// On every corpus log, wherever a namespace's SOQL or DML count differs from its limits
+/// block, the report says why.
+#[test]
+fn every_corpus_count_that_differs_from_its_block_says_why() {
+    use dbglog::analyze::{analyze, Options};
+    use dbglog::rules::Catalogue;
+    let Some(logs) = common::corpus_logs() else {
+        return;
+    };
+    let cat = Catalogue::builtin();
+    let mut tally = std::collections::BTreeMap::new();
+    let mut unexplained = Vec::new();
+    for p in &logs {
+        let Ok(mut input) = dbglog::input::open_path(p) else {
+            continue;
+        };
+        let Ok(r) = analyze(&mut input, &Options::default(), &cat) else {
+            continue;
+        };
+        for (what, t) in [("soql", &r.soql), ("dml", &r.dml), ("sosl", &r.sosl)] {
+            for n in &t.by_namespace {
+                let Some(block) = n.limits_block else {
+                    continue;
+                };
+                if block == n.count {
+                    assert!(n.differs.is_empty());
+                    continue;
+                }
+                if n.differs.is_empty() {
+                    unexplained.push(format!(
+                        "{}: {what} {} in {} against {block}",
+                        p.display(),
+                        n.count,
+                        n.namespace
+                    ));
+                }
+                for d in &n.differs {
+                    *tally.entry(format!("{what} {d}")).or_insert(0u32) += 1;
+                }
+            }
+        }
+    }
+    eprintln!("reasons over the corpus: {tally:?}");
+    assert!(unexplained.is_empty(), "{}", unexplained.join("\n"));
+}
+
+/// `capture` splits a stream by the same new-log rule.
+#[test]
+fn capture_splits_by_the_same_new_log_rule() {
+    for (name, logs) in [("trap-pasted-header.log", 1), ("trap-two-logs-cut.log", 2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(&[
+            "capture",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            fixture(name).to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let index = std::fs::read_to_string(dir.path().join("index.ndjson")).unwrap();
+        assert_eq!(index.lines().count(), logs, "{name}: {index}");
+    }
+}
