@@ -532,3 +532,23 @@ fn capture_splits_by_the_same_new_log_rule() {
         assert_eq!(index.lines().count(), logs, "{name}: {index}");
     }
 }
+
+#[test]
+fn custom_metadata_queries_explain_a_count_above_the_block() {
+    let log = b"61.0 APEX_CODE,FINE;APEX_PROFILING,INFO;DB,INFO\n\
+12:00:00.1 (1000000)|EXECUTION_STARTED\n\
+12:00:00.1 (1100000)|SOQL_EXECUTE_BEGIN|[1]|Aggregations:0|SELECT Id FROM Setting__mdt\n\
+12:00:00.1 (1200000)|SOQL_EXECUTE_END|[1]|Rows:1\n\
+12:00:00.1 (1300000)|SOQL_EXECUTE_BEGIN|[2]|Aggregations:0|SELECT Id FROM Account\n\
+12:00:00.1 (1400000)|SOQL_EXECUTE_END|[2]|Rows:0\n\
+12:00:00.1 (1500000)|LIMIT_USAGE_FOR_NS|(default)|\n  Number of SOQL queries: 1 out of 100\n\n\
+12:00:00.1 (1600000)|EXECUTION_FINISHED\n";
+    let out = run_stdin(&["analyze", "--format", "json"], log);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ns = &r["soql"]["by_namespace"][0];
+    assert_eq!(
+        (ns["count"].as_u64(), ns["limits_block"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(ns["differs"], json!(["custom-metadata"]));
+}

@@ -679,6 +679,12 @@ impl Heap {
     }
 }
 
+/// A query of a custom metadata type (`FROM Foo__mdt`): Salesforce counts none of them
+/// against the SOQL limit.
+fn is_mdt_query(q: &[u8]) -> bool {
+    q.windows(5).any(|w| w.eq_ignore_ascii_case(b"__mdt"))
+}
+
 /// `Bytes:N` of a heap event (`HEAP_ALLOCATE|[31]|Bytes:24`, `BULK_HEAP_ALLOCATE|Bytes:8`).
 fn heap_bytes(first_line: &[u8]) -> Option<i64> {
     let p = memchr::memmem::find(first_line, b"Bytes:")? + 6;
@@ -725,6 +731,10 @@ struct NsAcc {
     block_sum: [Option<u64>; 5],
     /// Over the transactions: statements seen only in limit-usage lines.
     added_sum: [u64; 5],
+    /// Queries of custom metadata types (`__mdt`), which no SOQL limit counts.
+    mdt_queries: u64,
+    /// DML on platform events (`Type:X__e`), counted as Publish Immediate DML instead.
+    event_dml: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -1377,10 +1387,14 @@ impl<'c> Analyzer<'c> {
             Stmt::Dml => rows_field(ev.first_line()).unwrap_or(0),
             _ => 0,
         };
+        let mdt = kind == Stmt::Soql && is_mdt_query(name);
+        let event = kind == Stmt::Dml && name.ends_with(b"__e");
         let acc = self.ns_acc(ns);
         match kind {
+            Stmt::Soql if mdt => acc.mdt_queries += 1,
             Stmt::Soql => acc.tx_seen[L_SOQL] += 1,
             Stmt::Sosl => acc.tx_seen[L_SOSL] += 1,
+            Stmt::Dml if event => acc.event_dml += 1,
             Stmt::Dml => {
                 acc.tx_seen[L_DML] += 1;
                 acc.tx_seen[L_DML_ROWS] += rows;
@@ -2253,12 +2267,25 @@ impl<'c> Analyzer<'c> {
                 continue;
             }
             let mut why = Vec::new();
-            if row.count < block {
+            let uncounted = match k {
+                L_SOQL => a.mdt_queries,
+                L_DML => a.event_dml,
+                _ => 0,
+            };
+            if uncounted > 0 {
+                why.push(if k == L_SOQL {
+                    "custom-metadata"
+                } else {
+                    "platform-events"
+                });
+            }
+            let counted = row.count.saturating_sub(uncounted);
+            if counted < block {
                 if db_hides {
                     why.push("hidden-by-levels");
                 }
                 why.push("not-in-log");
-            } else {
+            } else if counted > block {
                 why.push("after-last-block");
             }
             if self.transactions > 1 {
