@@ -486,7 +486,7 @@ fn every_corpus_count_that_differs_from_its_block_says_why() {
         let Ok(mut input) = dbglog::input::open_path(p) else {
             continue;
         };
-        let Ok(r) = analyze(&mut input, &Options::default(), &cat) else {
+        let Ok(r) = analyze(&mut input, &Options::default(), cat) else {
             continue;
         };
         for (what, t) in [("soql", &r.soql), ("dml", &r.dml), ("sosl", &r.sosl)] {
