@@ -82,6 +82,10 @@ struct Pending {
     head: Head,
     /// Position (relative to the buffer) of the first non-blank continuation line.
     first_text_cont: Option<usize>,
+    /// A header-shaped line inside this record's quoted text, not yet known to start a
+    /// new log: its start and end (relative to the buffer) and its line number. The
+    /// next event head decides ([`Framer::starts_log`]).
+    maybe_header: Option<(usize, usize, u64)>,
 }
 
 /// The resumable framer. See the module docs.
@@ -137,17 +141,38 @@ impl Framer {
     }
 
     /// Would a line with head `h` be read as quoted text of the record still pending (a
-    /// `System.debug` of another log), rather than start a record? Ask after a `feed`
-    /// without `eof`.
+    /// `System.debug` of another log), rather than start a record, or could the framing
+    /// before it still change (a header-shaped line in quoted text waits for the next
+    /// event head)? Ask after a `feed` without `eof`: a framer that starts afresh at `h`
+    /// reads what this one reads only when this says no.
     #[inline(always)]
     pub fn would_quote(&self, h: &Head) -> bool {
+        self.quotes(h) || self.pending.is_some_and(|p| p.maybe_header.is_some())
+    }
+
+    /// The continuation rule (see `docs/framing.md`): a line with an event head starts an
+    /// event, of unknown type if need be, unless the pending record is free text that can
+    /// quote log lines ([`EventType::quotes_log_lines`]: `USER_DEBUG` and its kind) and the
+    /// line's type is unknown or its clock runs backwards.
+    #[inline(always)]
+    fn quotes(&self, h: &Head) -> bool {
         match self.pending {
-            Some(p) if p.head.etype.accepts_text() => {
+            Some(p) if p.head.etype.quotes_log_lines() => {
                 h.etype == EventType::Unknown
                     || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
             }
             _ => false,
         }
+    }
+
+    /// The new-log rule (see `docs/framing.md`): a header-shaped line met inside quoted
+    /// text starts a new log when the first event head after it opens a log
+    /// (`USER_INFO`, `EXECUTION_STARTED`) or restarts the clock (its nanoseconds are below
+    /// the last ones of the current log).
+    #[inline]
+    fn starts_log(&self, h: &Head) -> bool {
+        matches!(h.etype, EventType::UserInfo | EventType::ExecutionStarted)
+            || matches!((h.nanos, self.last_nanos), (Some(n), Some(l)) if n < l)
     }
 
     /// Frame `buf`, which continues the input where the last call's consumed bytes ended.
@@ -261,6 +286,10 @@ impl Framer {
             if let Some(t) = p.first_text_cont.as_mut() {
                 *t -= pstart;
             }
+            if let Some((s, e, _)) = p.maybe_header.as_mut() {
+                *s -= pstart;
+                *e -= pstart;
+            }
         }
         self.resume = pos - pstart;
         self.resume_line = line_no;
@@ -290,13 +319,27 @@ impl Framer {
     {
         let line_end = if cut { pos + content.len() } else { next };
         if let Some(h) = head(content) {
-            if !self.would_quote(&h) {
+            if let Some((hs, he, hl)) = self.pending.as_mut().and_then(|p| p.maybe_header.take()) {
+                if self.starts_log(&h) {
+                    // The quoted header was a new log's: the record ends before it, the
+                    // lines between it and this event are the new log's preamble.
+                    self.flush_pending(buf, hs, *pstart, *pstart_line, emit)?;
+                    emit(self.rec(RecordKind::Header, buf, hs, he, hl))?;
+                    self.text_lines(buf, he, pos, hl + 1, emit)?;
+                    self.in_events = false;
+                    self.last_nanos = None;
+                    *pstart = pos;
+                    *pstart_line = line_no;
+                }
+            }
+            if !self.quotes(&h) {
                 self.flush_pending(buf, pos, *pstart, *pstart_line, emit)?;
                 *pstart = pos;
                 *pstart_line = line_no;
                 self.pending = Some(Pending {
                     head: h,
                     first_text_cont: None,
+                    maybe_header: None,
                 });
                 self.in_events = true;
                 if h.nanos.is_some() {
@@ -305,6 +348,18 @@ impl Framer {
                 return Ok(());
             }
         } else if is_header(content) {
+            if let Some(p) = self.pending.as_mut() {
+                if p.head.etype.quotes_log_lines() {
+                    // Quoted until the next event head says otherwise.
+                    if p.maybe_header.is_none() {
+                        p.maybe_header = Some((pos, line_end, line_no));
+                    }
+                    if p.first_text_cont.is_none() {
+                        p.first_text_cont = Some(pos);
+                    }
+                    return Ok(());
+                }
+            }
             // Banner lines glued to the end of the previous log's last event belong to this log.
             let split = match self.pending {
                 Some(p) if !p.head.etype.accepts_text() => p.first_text_cont,
@@ -313,14 +368,8 @@ impl Framer {
             let text_from = split.unwrap_or(pos);
             self.flush_pending(buf, text_from, *pstart, *pstart_line, emit)?;
             if let Some(t) = split {
-                let mut l = *pstart_line + count_lines(&buf[*pstart..t]);
-                let mut s = t;
-                while s < pos {
-                    let e = memchr(b'\n', &buf[s..pos]).map_or(pos, |i| s + i + 1);
-                    emit(self.rec(RecordKind::Text, buf, s, e, l))?;
-                    s = e;
-                    l += 1;
-                }
+                let l = *pstart_line + count_lines(&buf[*pstart..t]);
+                self.text_lines(buf, t, pos, l, emit)?;
             }
             emit(self.rec(RecordKind::Header, buf, pos, line_end, line_no))?;
             self.in_events = false;
@@ -347,6 +396,27 @@ impl Framer {
                 *pstart = line_end;
                 *pstart_line = line_no + 1;
             }
+        }
+        Ok(())
+    }
+
+    /// Emit `buf[s..e]` as text records, one per line, the first being line `l`.
+    fn text_lines<'b, E, F>(
+        &self,
+        buf: &'b [u8],
+        mut s: usize,
+        e: usize,
+        mut l: u64,
+        emit: &mut F,
+    ) -> Result<(), E>
+    where
+        F: FnMut(Record<'b>) -> Result<(), E>,
+    {
+        while s < e {
+            let end = memchr(b'\n', &buf[s..e]).map_or(e, |i| s + i + 1);
+            emit(self.rec(RecordKind::Text, buf, s, end, l))?;
+            s = end;
+            l += 1;
         }
         Ok(())
     }
@@ -479,36 +549,10 @@ fn trim_line(b: &[u8]) -> &[u8] {
     b
 }
 
-/// `NN.N CATEGORY,LEVEL(;CATEGORY,LEVEL)*`: the loose header rule of format.md §1.2.
+/// Does the line have a header's shape ([`crate::header`])?
+#[inline]
 pub fn is_header(line: &[u8]) -> bool {
-    let line = strip_cr(line);
-    let Some(&first) = line.first() else {
-        return false;
-    };
-    if !first.is_ascii_digit() {
-        return false;
-    }
-    let Some(sp) = memchr(b' ', line) else {
-        return false;
-    };
-    let (ver, rest) = (&line[..sp], &line[sp + 1..]);
-    let Some(dot) = memchr(b'.', ver) else {
-        return false;
-    };
-    let digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
-    if !digits(&ver[..dot]) || !digits(&ver[dot + 1..]) || rest.is_empty() {
-        return false;
-    }
-    rest.split(|&c| c == b';').all(|setting| {
-        let Some(comma) = memchr(b',', setting) else {
-            return false;
-        };
-        let (cat, lvl) = (&setting[..comma], &setting[comma + 1..]);
-        !cat.is_empty()
-            && cat.iter().all(|&c| c.is_ascii_uppercase() || c == b'_')
-            && !lvl.is_empty()
-            && lvl.iter().all(u8::is_ascii_uppercase)
-    })
+    crate::header::is_header(line)
 }
 
 /// `*** Skipped N bytes of detailed log` (N may have `,` separators).
@@ -690,6 +734,48 @@ mod tests {
         let r = records(log.as_bytes());
         assert_eq!(r.len(), 3);
         assert_eq!(r[2].head.unwrap().etype, EventType::ExecutionFinished);
+    }
+
+    #[test]
+    fn a_header_pasted_into_a_debug_message_is_text_of_it() {
+        let log = format!("{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|body:\n{H}Execute Anonymous: x\n12:00:00.1 (200)|EXECUTION_FINISHED\n");
+        let k = kinds(log.as_bytes());
+        let ks: Vec<_> = k.iter().map(|x| x.0).collect();
+        use RecordKind::*;
+        assert_eq!(ks, vec![Header, Event, Event]);
+        assert!(k[1].1.ends_with("Execute Anonymous: x\n"), "{:?}", k[1].1);
+    }
+
+    #[test]
+    fn a_header_in_a_cut_debug_message_starts_a_log_when_the_next_event_opens_one() {
+        for next in [
+            "12:00:00.1 (50)|USER_INFO|[EXTERNAL]|005|u|(GMT)|GMT",
+            "12:00:00.1 (500)|EXECUTION_STARTED",
+            "12:00:00.1 (50)|CODE_UNIT_STARTED|[EXTERNAL]|x",
+        ] {
+            let log = format!("{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|cut short\n{H}Execute Anonymous: x\n{next}\n");
+            let k = kinds(log.as_bytes());
+            let ks: Vec<_> = k.iter().map(|x| x.0).collect();
+            use RecordKind::*;
+            assert_eq!(ks, vec![Header, Event, Header, Text, Event], "{next}");
+            assert_eq!(k[1].1, "12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|cut short\n");
+            assert_eq!(concat(log.as_bytes()), log.as_bytes());
+            let whole: Vec<_> = records(log.as_bytes())
+                .iter()
+                .map(|r| (r.kind, r.offset, r.line))
+                .collect();
+            for chunk in [1, 7, 40] {
+                assert_eq!(chunked(log.as_bytes(), chunk), whole, "chunks of {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_head_after_text_that_cannot_quote_starts_an_event() {
+        let log = format!("{H}12:00:00.1 (100)|SOQL_EXECUTE_BEGIN|[1]|Aggregations:0|SELECT Id\nFROM X\n12:00:00.1 (90)|NEW_TYPE|y\n12:00:00.1 (101)|SOQL_EXECUTE_END|[1]|Rows:0\n");
+        let r = records(log.as_bytes());
+        assert_eq!(r.len(), 4);
+        assert_eq!(r[2].head.unwrap().etype, EventType::Unknown);
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod event;
 pub mod findings;
 pub mod framing;
 pub mod gen;
+pub mod header;
 pub mod input;
 pub mod namespace;
 pub mod output;

@@ -127,6 +127,16 @@ impl Stats {
         &self.unknown
     }
 
+    /// Logs in the input: header lines, or 1 when events came without a header (the
+    /// count every command reports).
+    pub fn logs(&self) -> u64 {
+        if self.headers == 0 && self.events > 0 {
+            1
+        } else {
+            self.headers
+        }
+    }
+
     /// Total number of events of unknown types.
     pub fn unknown_total(&self) -> u64 {
         self.unknown.values().sum()

@@ -439,6 +439,13 @@ impl Tracker {
             self.issue(IssueKind::MaxSize, line, || {
                 "MAXIMUM DEBUG LOG SIZE REACHED: the rest of the log is missing".into()
             });
+            // Frames the marker leaves open are reported as a log that stops reports them.
+            if self.stack[..self.len].iter().any(|f| !f.pseudo) {
+                let n = self.len;
+                self.issue(IssueKind::UnclosedAtEnd, line, || {
+                    format!("{n} frame(s) still open where the log reached its maximum size")
+                });
+            }
             self.close_all(CloseKind::Open);
         } else {
             self.issue(IssueKind::Skipped, line, || match skipped_bytes {

@@ -252,6 +252,8 @@ fn json_has_the_documented_top_level_keys() {
         "limits",
         "soql",
         "dml",
+        "sosl",
+        "heap",
         "exceptions",
         "methods",
         "namespaces",
@@ -302,12 +304,19 @@ fn truncated_logs_say_every_figure_is_a_floor() {
         );
     }
     let v = json(&[&fixture("trap-skipped.log")]);
-    assert_eq!(
-        findings(&v, "LOG_SKIPPED").len(),
-        1,
-        "two markers at 11 and 12: {v}"
-    );
-    assert_eq!(findings(&v, "LOG_SKIPPED")[0]["count"], 2);
+    // One finding per region, each quoting its own bytes.
+    let skipped = findings(&v, "LOG_SKIPPED");
+    assert_eq!(skipped.len(), 2, "two markers at 11 and 12: {v}");
+    assert_eq!(skipped[0]["log_line"], 11);
+    assert_eq!(skipped[1]["log_line"], 12);
+    assert!(skipped[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("22606355 bytes"));
+    assert!(skipped[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1024 bytes"));
 }
 
 #[test]
@@ -531,8 +540,11 @@ fn check_counts(p: &Path) {
     let name = p.to_string_lossy().into_owned();
     let v = json(&[&name]);
     let raw = raw_counts(p);
-    assert_eq!(v["soql"]["count"], raw.soql, "{name}: SOQL count");
-    assert_eq!(v["dml"]["count"], raw.dml, "{name}: DML count");
+    // Statements seen only in limit-usage lines have no line of their own.
+    let lines =
+        |t: &str| v[t]["count"].as_u64().unwrap() - v[t]["from_limit_usage"].as_u64().unwrap();
+    assert_eq!(lines("soql"), raw.soql, "{name}: SOQL count");
+    assert_eq!(lines("dml"), raw.dml, "{name}: DML count");
     assert_eq!(
         v["exceptions"]["thrown"], raw.thrown,
         "{name}: exception count"
@@ -566,7 +578,8 @@ fn check_counts(p: &Path) {
         .map(|n| n["count"].as_u64().unwrap())
         .sum();
     assert_eq!(
-        per_ns, raw.soql,
+        per_ns,
+        v["soql"]["count"].as_u64().unwrap(),
         "{name}: SOQL per namespace sums to the total"
     );
 }

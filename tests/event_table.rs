@@ -32,7 +32,12 @@ fn table_matches_the_reference_catalogue() {
         assert_ne!(t, EventType::Unknown, "{} missing", r[0]);
         assert_eq!(t.name(), Some(r[0]));
         assert_eq!(t.category().unwrap().as_str(), r[1], "{} category", r[0]);
-        assert_eq!(t.level().unwrap().as_str(), r[2], "{} level", r[0]);
+        assert_eq!(
+            t.published_level().unwrap().as_str(),
+            r[2],
+            "{} level",
+            r[0]
+        );
         assert_eq!(
             t.truncation_protected(),
             r[4] == "true",

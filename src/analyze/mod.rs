@@ -18,6 +18,7 @@
 pub mod flame;
 pub mod text;
 
+use crate::event::usage::{self, Limit};
 use crate::event::{Event, EventType};
 use crate::framing::RecordKind;
 use crate::input::Input;
@@ -125,6 +126,10 @@ pub struct Report {
     pub soql: StatementTable,
     /// DML statements.
     pub dml: StatementTable,
+    /// SOSL statements, counted like SOQL.
+    pub sosl: StatementTable,
+    /// Heap: what the allocations add up to and what the limits blocks report.
+    pub heap: HeapSummary,
     /// Exception counts.
     pub exceptions: ExceptionCounts,
     /// Top methods by self time.
@@ -150,8 +155,16 @@ pub struct Summary {
     pub entry_points: Vec<EntryPoint>,
     /// Number of `EXECUTION_STARTED` events.
     pub transactions: u64,
-    /// Sum over logs of last minus first nanos.
+    /// Sum over logs of the last event's nanos minus the first event's (file order).
     pub wall_nanos: u64,
+    /// When the first log's first event ran, by its wall clock.
+    pub start_time: Option<StartTime>,
+    /// Events whose nanos are below those of the event before them in the same log.
+    pub out_of_order_times: u64,
+    /// Header entries that are not a known `CATEGORY,LEVEL` pair, verbatim.
+    pub header_issues: Vec<HeaderIssue>,
+    /// Flow interviews by kind.
+    pub flow_interviews: FlowKinds,
     /// True if a `*** Skipped` or `MAXIMUM DEBUG LOG SIZE REACHED` marker was seen.
     pub truncated: bool,
     /// Number of truncation markers.
@@ -164,6 +177,65 @@ pub struct Summary {
     pub bytes: u64,
     /// Every namespace seen, `(default)` first.
     pub namespaces: Vec<String>,
+}
+
+/// The wall-clock start of a log.
+#[derive(Clone, Debug, Serialize)]
+pub struct StartTime {
+    /// Milliseconds after midnight (the fraction of the clock is an integer millisecond count).
+    pub ms_after_midnight: u32,
+    /// The clock text as written, such as `09:41:17.3`.
+    pub clock: String,
+}
+
+/// A header entry that is not a known `CATEGORY,LEVEL` pair.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeaderIssue {
+    /// The entry as written (empty for `;;`).
+    pub entry: String,
+    /// `empty-entry`, `missing-level`, `extra-field`, `unknown-category` or `unknown-level`.
+    pub problem: String,
+}
+
+/// Flow interviews (`FLOW_START_INTERVIEW_BEGIN`) by kind.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FlowKinds {
+    /// Interviews of flows.
+    pub flow: u64,
+    /// Interviews of Process Builder processes (inside a `Workflow:` code unit).
+    pub process_builder: u64,
+}
+
+/// Heap figures of a frame, or of all frames of one name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Heap {
+    /// Bytes allocated by the frame's own events.
+    pub self_gross: u64,
+    /// Allocated minus deallocated by its own events.
+    pub self_net: i64,
+    /// Bytes allocated by the frame and the frames inside it.
+    pub total_gross: u64,
+    /// Allocated minus deallocated, the frames inside included.
+    pub total_net: i64,
+    /// Highest running net from the frame's start (0 if it never rose).
+    pub peak: i64,
+}
+
+/// The transaction's heap.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HeapSummary {
+    /// `HEAP_ALLOCATE` and `BULK_HEAP_ALLOCATE` bytes summed.
+    pub allocated_bytes: u64,
+    /// Allocated minus `HEAP_DEALLOCATE` bytes.
+    pub net_bytes: i64,
+    /// Highest running net over the log.
+    pub computed_peak_bytes: u64,
+    /// The highest `Maximum heap size` of the limits blocks, if any.
+    pub reported_bytes: Option<u64>,
+    /// The larger of the computed peak and the reported figure.
+    pub used_bytes: u64,
+    /// Where `used_bytes` comes from: `allocations`, `limits` or `none`.
+    pub source: String,
 }
 
 /// One `CATEGORY,LEVEL` pair of the header.
@@ -233,6 +305,8 @@ pub struct StatementTable {
     pub statements: Vec<StatementRow>,
     /// Per namespace.
     pub by_namespace: Vec<NsStatements>,
+    /// Of `count`, the statements seen only in limit-usage lines.
+    pub from_limit_usage: u64,
 }
 
 /// One statement.
@@ -248,6 +322,9 @@ pub struct StatementRow {
     pub rows: u64,
     /// Time.
     pub time_nanos: u64,
+    /// True when the statements were seen only in limit-usage lines (`LIMIT_USAGE`,
+    /// `FLOW_*_LIMIT_USAGE`); the statement then names the flow element or frame.
+    pub from_limit_usage: bool,
 }
 
 /// Statements of one namespace.
@@ -261,6 +338,13 @@ pub struct NsStatements {
     pub rows: u64,
     /// Time.
     pub time_nanos: u64,
+    /// Of `count`, the statements seen only in limit-usage lines.
+    pub from_limit_usage: u64,
+    /// The namespace's limits blocks' count, summed over transactions (the highest value
+    /// of each transaction), or null without a block.
+    pub limits_block: Option<u64>,
+    /// Why `count` differs from `limits_block` (empty when they agree).
+    pub differs: Vec<String>,
 }
 
 /// Exception counts.
@@ -289,6 +373,8 @@ pub struct MethodRow {
     pub total_nanos: u64,
     /// Self time.
     pub self_nanos: u64,
+    /// Heap over its frames: sums, and the highest peak.
+    pub heap: Heap,
 }
 
 /// Self time of one namespace.
@@ -340,6 +426,8 @@ pub struct TreeNode {
     pub log_line: u64,
     /// End time estimated (exit missing).
     pub estimated: bool,
+    /// The frame's heap.
+    pub heap: Heap,
 }
 
 /// Log issues of one kind.
@@ -506,6 +594,88 @@ struct MethodStat {
     count: u64,
     total: u64,
     self_time: u64,
+    heap: Heap,
+}
+
+/// Which statement table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stmt {
+    Soql,
+    Sosl,
+    Dml,
+}
+
+/// The limits that statements and limit-usage lines both count, as indices.
+const L_SOQL: usize = 0;
+const L_SOQL_ROWS: usize = 1;
+const L_SOSL: usize = 2;
+const L_DML: usize = 3;
+const L_DML_ROWS: usize = 4;
+
+fn limit_index(l: Limit) -> Option<usize> {
+    match l {
+        Limit::Soql => Some(L_SOQL),
+        Limit::SoqlRows => Some(L_SOQL_ROWS),
+        Limit::Sosl => Some(L_SOSL),
+        Limit::Dml => Some(L_DML),
+        Limit::DmlRows => Some(L_DML_ROWS),
+        _ => None,
+    }
+}
+
+/// The index of a limits-block label that statements count.
+fn block_index(label: &[u8]) -> Option<usize> {
+    match label {
+        b"Number of SOQL queries" => Some(L_SOQL),
+        b"Number of query rows" => Some(L_SOQL_ROWS),
+        b"Number of SOSL queries" => Some(L_SOSL),
+        b"Number of DML statements" => Some(L_DML),
+        b"Number of DML rows" => Some(L_DML_ROWS),
+        _ => None,
+    }
+}
+
+impl Heap {
+    fn add(&mut self, bytes: i64, own: bool) {
+        let gross = bytes.max(0) as u64;
+        if own {
+            self.self_gross += gross;
+            self.self_net += bytes;
+        }
+        self.total_gross += gross;
+        self.total_net += bytes;
+        self.peak = self.peak.max(self.total_net);
+    }
+
+    fn merge(&mut self, o: &Heap) {
+        self.self_gross += o.self_gross;
+        self.self_net += o.self_net;
+        self.total_gross += o.total_gross;
+        self.total_net += o.total_net;
+        self.peak = self.peak.max(o.peak);
+    }
+}
+
+/// A query of a custom metadata type (`FROM Foo__mdt`): Salesforce counts none of them
+/// against the SOQL limit.
+fn is_mdt_query(q: &[u8]) -> bool {
+    q.windows(5).any(|w| w.eq_ignore_ascii_case(b"__mdt"))
+}
+
+/// `Bytes:N` of a heap event (`HEAP_ALLOCATE|[31]|Bytes:24`, `BULK_HEAP_ALLOCATE|Bytes:8`).
+fn heap_bytes(first_line: &[u8]) -> Option<i64> {
+    let p = memchr::memmem::find(first_line, b"Bytes:")? + 6;
+    let v = &first_line[p..];
+    let (neg, v) = match v.strip_prefix(b"-") {
+        Some(r) => (true, r),
+        None => (false, v),
+    };
+    let n = v
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == b',')
+        .count();
+    let b = crate::event::parse::parse_u64_commas(&v[..n])? as i64;
+    Some(if neg { -b } else { b })
 }
 
 #[derive(Clone, Debug)]
@@ -531,6 +701,20 @@ struct NsAcc {
     detail_events: u64,
     limit_blocks: u64,
     limits: Vec<LimitAcc>,
+    /// This transaction: statements seen as events, per limit index.
+    tx_seen: [u64; 5],
+    /// This transaction: statements seen only in limit-usage lines.
+    tx_added: [u64; 5],
+    /// This transaction: the highest limits-block values.
+    tx_block: [Option<u64>; 5],
+    /// Over the transactions: the highest limits-block values, summed.
+    block_sum: [Option<u64>; 5],
+    /// Over the transactions: statements seen only in limit-usage lines.
+    added_sum: [u64; 5],
+    /// Queries of custom metadata types (`__mdt`), which no SOQL limit counts.
+    mdt_queries: u64,
+    /// DML on platform events (`Type:X__e`), counted as Publish Immediate DML instead.
+    event_dml: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -543,6 +727,7 @@ struct TreeRec {
     total: u64,
     self_time: u64,
     estimated: bool,
+    heap: Heap,
 }
 
 /// The streaming consumer behind [`analyze`]. Feed every item with [`item`](Self::item),
@@ -575,6 +760,19 @@ pub struct Analyzer<'c> {
     stmts: Interner,
     soql: FastMap<(NsId, u32), StmtStat>,
     dml: FastMap<(NsId, u32), StmtStat>,
+    sosl: FastMap<(NsId, u32), StmtStat>,
+    /// Statement ids that name statements seen only in limit-usage lines.
+    usage_stmts: HashSet<u32>,
+    db_level: Option<crate::header::HeaderLevel>,
+    start: Option<StartTime>,
+    out_of_order: u64,
+    out_of_order_line: u64,
+    header_issues: Vec<HeaderIssue>,
+    flows: FlowKinds,
+    /// One heap accumulator per open frame (index = depth), and the log's own.
+    heap_stack: Vec<Heap>,
+    heap_log: Heap,
+    heap_reported: Option<u64>,
     soql_loops: FastMap<(Ctx, u32), (u64, u64)>,
     dml_loops: FastMap<(Ctx, u32), (u64, u64)>,
     methods: FastMap<u32, MethodStat>,
@@ -736,6 +934,17 @@ impl<'c> Analyzer<'c> {
             stmts: Interner::default(),
             soql: FastMap::default(),
             dml: FastMap::default(),
+            sosl: FastMap::default(),
+            usage_stmts: HashSet::new(),
+            db_level: None,
+            start: None,
+            out_of_order: 0,
+            out_of_order_line: 0,
+            header_issues: Vec::new(),
+            flows: FlowKinds::default(),
+            heap_stack: Vec::new(),
+            heap_log: Heap::default(),
+            heap_reported: None,
             soql_loops: FastMap::default(),
             dml_loops: FastMap::default(),
             methods: FastMap::default(),
@@ -857,10 +1066,30 @@ impl<'c> Analyzer<'c> {
             return;
         };
         if let Some(n) = ev.nanos() {
-            if self.log_first.is_none() {
-                self.log_first = Some(n);
+            match self.log_first {
+                None => {
+                    self.log_first = Some(n);
+                    if self.start.is_none() {
+                        let raw = ev.raw;
+                        let end = raw
+                            .iter()
+                            .position(|&c| c == b' ' || c == b'|')
+                            .unwrap_or(0);
+                        self.start = Some(StartTime {
+                            ms_after_midnight: item.record.head.map_or(0, |h| h.wall_ms),
+                            clock: lossy(&raw[..end]),
+                        });
+                    }
+                }
+                Some(_) if n < self.log_last => {
+                    self.out_of_order += 1;
+                    if self.out_of_order_line == 0 {
+                        self.out_of_order_line = ev.line;
+                    }
+                }
+                Some(_) => {}
             }
-            self.log_last = self.log_last.max(n);
+            self.log_last = n;
         }
         let et = ev.etype();
         let ns = item.loc.frame_ns;
@@ -879,14 +1108,27 @@ impl<'c> Analyzer<'c> {
         match et {
             EventType::ExecutionStarted => {
                 self.flush_pending();
+                self.end_transaction();
                 self.transactions += 1;
             }
+            EventType::FlowStartInterviewBegin => {
+                let pb = t.open_frames().any(|(e, _, name)| {
+                    e == EventType::CodeUnitStarted && name.starts_with(b"Workflow:")
+                });
+                if pb {
+                    self.flows.process_builder += 1;
+                } else {
+                    self.flows.flow += 1;
+                }
+            }
+            EventType::SoslExecuteBegin => self.statement(item, t, ev, Stmt::Sosl),
+            t0 if usage::is_usage_type(t0) => self.usage_line(item, t, ev),
             EventType::UserInfo if self.user.is_none() => {
                 self.user = ev.field(2).map(lossy);
             }
             EventType::CodeUnitStarted => self.code_unit(t),
-            EventType::SoqlExecuteBegin => self.statement(item, t, ev, true),
-            EventType::DmlBegin => self.statement(item, t, ev, false),
+            EventType::SoqlExecuteBegin => self.statement(item, t, ev, Stmt::Soql),
+            EventType::DmlBegin => self.statement(item, t, ev, Stmt::Dml),
             EventType::SoqlExecuteExplain => self.explain(item, t, ev),
             EventType::LimitUsageForNs => self.limits(item, ev),
             EventType::ExceptionThrown => self.thrown(item, t, ev),
@@ -907,25 +1149,128 @@ impl<'c> Analyzer<'c> {
             self.other_rules(item, t, ev);
         }
         self.closed(t, Some(ev));
+        self.sync_heap(t);
+        match et {
+            EventType::HeapAllocate | EventType::BulkHeapAllocate => {
+                if let Some(b) = heap_bytes(ev.first_line()) {
+                    self.heap_event(b);
+                }
+            }
+            EventType::HeapDeallocate => {
+                if let Some(b) = heap_bytes(ev.first_line()) {
+                    self.heap_event(-b);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Keep one heap accumulator per open frame.
+    fn sync_heap(&mut self, t: &Tracker) {
+        let d = t.depth() as usize;
+        if self.heap_stack.len() > d {
+            self.heap_stack.truncate(d);
+        }
+        while self.heap_stack.len() < d {
+            self.heap_stack.push(Heap::default());
+        }
+    }
+
+    /// A heap event of `bytes` (negative for deallocations), inside the open frames.
+    fn heap_event(&mut self, bytes: i64) {
+        self.heap_log.add(bytes, true);
+        let n = self.heap_stack.len();
+        for (i, h) in self.heap_stack.iter_mut().enumerate() {
+            h.add(bytes, i + 1 == n);
+        }
+    }
+
+    /// Close the transaction's statement-versus-block reckoning.
+    fn end_transaction(&mut self) {
+        for a in &mut self.ns {
+            for k in 0..5 {
+                if let Some(b) = a.tx_block[k].take() {
+                    a.block_sum[k] = Some(a.block_sum[k].unwrap_or(0) + b);
+                }
+                a.added_sum[k] += a.tx_added[k];
+            }
+            a.tx_seen = [0; 5];
+            a.tx_added = [0; 5];
+        }
+    }
+
+    /// A limit-usage line: statements its running total shows beyond those seen as events
+    /// in this transaction count, attributed to the innermost flow element (or frame).
+    fn usage_line(&mut self, item: &Item<'_>, t: &Tracker, ev: &Event<'_>) {
+        let Some(u) = usage::of_event(ev) else {
+            return;
+        };
+        let Some(k) = limit_index(u.limit) else {
+            return;
+        };
+        let ns = item.loc.frame_ns;
+        let acc = self.ns_acc(ns);
+        let known = acc.tx_seen[k] + acc.tx_added[k];
+        let mut unseen = u.total.saturating_sub(known);
+        if let Some(n) = u.added {
+            unseen = unseen.min(n);
+        }
+        if unseen == 0 {
+            return;
+        }
+        acc.tx_added[k] += unseen;
+        // Attribute to the innermost flow element, else the innermost frame.
+        let mut flow: Option<&[u8]> = None;
+        let mut any: Option<&[u8]> = None;
+        for (e, _, name) in t.open_frames() {
+            any = Some(name);
+            if matches!(
+                e,
+                EventType::FlowElementBegin
+                    | EventType::FlowBulkElementBegin
+                    | EventType::FlowStartInterviewBegin
+            ) {
+                flow = Some(name);
+            }
+        }
+        let label = match (flow, any) {
+            (Some(f), _) => [&b"flow element "[..], f].concat(),
+            (None, Some(a)) => [&b"limit usage in "[..], a].concat(),
+            (None, None) => b"limit usage".to_vec(),
+        };
+        let stmt = self.stmts.id(&label);
+        self.usage_stmts.insert(stmt);
+        let table = match k {
+            L_SOQL | L_SOQL_ROWS => &mut self.soql,
+            L_SOSL => &mut self.sosl,
+            _ => &mut self.dml,
+        };
+        let s = table.entry((ns, stmt)).or_default();
+        match k {
+            L_SOQL_ROWS | L_DML_ROWS => s.rows += unseen,
+            _ => s.count += unseen,
+        }
     }
 
     fn header(&mut self, raw: &[u8]) {
-        let line = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let (ver, levels) = match memchr::memchr(b' ', line) {
-            Some(p) => (&line[..p], &line[p + 1..]),
-            None => (line, &b""[..]),
+        let Some(h) = crate::header::parse(raw) else {
+            return;
         };
-        self.api_version = Some(lossy(ver));
-        for pair in levels.split(|&c| c == b';').filter(|p| !p.is_empty()) {
-            let (c, l) = match memchr::memchr(b',', pair) {
-                Some(p) => (&pair[..p], &pair[p + 1..]),
-                None => (pair, &b""[..]),
-            };
-            self.levels.push(LogLevel {
-                category: lossy(c),
-                level: lossy(l),
-            });
+        self.api_version = Some(lossy(h.version));
+        self.db_level = h.level_of(crate::event::Category::Db);
+        for s in h.settings() {
+            if !s.category.is_empty() {
+                self.levels.push(LogLevel {
+                    category: lossy(s.category),
+                    level: lossy(s.level),
+                });
+            }
+            if let Some(p) = s.problem() {
+                self.header_issues.push(HeaderIssue {
+                    entry: lossy(s.raw),
+                    problem: p.as_str().to_string(),
+                });
+            }
         }
     }
 
@@ -934,6 +1279,8 @@ impl<'c> Analyzer<'c> {
             self.wall += self.log_last.saturating_sub(first);
         }
         self.log_last = 0;
+        self.end_transaction();
+        self.heap_stack.clear();
     }
 
     fn marker(&mut self, item: &Item<'_>) {
@@ -952,10 +1299,12 @@ impl<'c> Analyzer<'c> {
         };
         let bytes = item.record.skipped_bytes();
         let line = item.record.line;
+        // One finding per region, each with its own figures.
+        let region = self.markers as u32;
         self.add_finding(
             Ident::Native(id),
             ctx,
-            0,
+            region,
             Severity::Info,
             line,
             Keep::AsIs,
@@ -1005,37 +1354,54 @@ impl<'c> Analyzer<'c> {
         }
     }
 
-    fn statement(&mut self, item: &Item<'_>, t: &Tracker, ev: &Event<'_>, soql: bool) {
-        let want = if soql {
-            EventType::SoqlExecuteBegin
-        } else {
-            EventType::DmlBegin
+    fn statement(&mut self, item: &Item<'_>, t: &Tracker, ev: &Event<'_>, kind: Stmt) {
+        let want = match kind {
+            Stmt::Soql => EventType::SoqlExecuteBegin,
+            Stmt::Sosl => EventType::SoslExecuteBegin,
+            Stmt::Dml => EventType::DmlBegin,
         };
         let name: &[u8] = match t.open_frames().last() {
             Some((e, _, name)) if e == want => name,
-            _ => {
-                if soql {
-                    ev.field(2).unwrap_or(b"")
-                } else {
-                    dml_name(ev)
-                }
-            }
+            _ => match kind {
+                Stmt::Soql => ev.field(2).unwrap_or(b""),
+                Stmt::Sosl => ev.field(1).unwrap_or(b""),
+                Stmt::Dml => dml_name(ev),
+            },
         };
         let stmt = self.stmts.id(name);
         let ns = item.loc.frame_ns;
-        let rows = if soql {
-            0
-        } else {
-            rows_field(ev.first_line()).unwrap_or(0)
+        let rows = match kind {
+            Stmt::Dml => rows_field(ev.first_line()).unwrap_or(0),
+            _ => 0,
         };
-        let table = if soql { &mut self.soql } else { &mut self.dml };
+        let mdt = kind == Stmt::Soql && is_mdt_query(name);
+        let event = kind == Stmt::Dml && name.ends_with(b"__e");
+        let acc = self.ns_acc(ns);
+        match kind {
+            Stmt::Soql if mdt => acc.mdt_queries += 1,
+            Stmt::Soql => acc.tx_seen[L_SOQL] += 1,
+            Stmt::Sosl => acc.tx_seen[L_SOSL] += 1,
+            Stmt::Dml if event => acc.event_dml += 1,
+            Stmt::Dml => {
+                acc.tx_seen[L_DML] += 1;
+                acc.tx_seen[L_DML_ROWS] += rows;
+            }
+        }
+        let table = match kind {
+            Stmt::Soql => &mut self.soql,
+            Stmt::Sosl => &mut self.sosl,
+            Stmt::Dml => &mut self.dml,
+        };
         let s = table.entry((ns, stmt)).or_default();
         s.count += 1;
         s.rows += rows;
+        if kind == Stmt::Sosl {
+            return;
+        }
         // The loop key: the statement's context (method + line). Frames are looked at
         // only here, once per statement.
         let ctx = self.ctx(item, t);
-        let loops = if soql {
+        let loops = if kind == Stmt::Soql {
             &mut self.soql_loops
         } else {
             &mut self.dml_loops
@@ -1105,8 +1471,15 @@ impl<'c> Analyzer<'c> {
             &mut self.ns[i]
         };
         acc.limit_blocks += 1;
+        let mut heap = None;
         for (id, used, max, close, line) in rows {
             let label = labels.name(id);
+            if let Some(k) = block_index(label) {
+                acc.tx_block[k] = Some(acc.tx_block[k].map_or(used, |b| b.max(used)));
+            }
+            if label == b"Maximum heap size" {
+                heap = Some(used);
+            }
             let pos = acc.limits.iter().position(|r| r.label.as_bytes() == label);
             match pos {
                 Some(p) => {
@@ -1136,6 +1509,9 @@ impl<'c> Analyzer<'c> {
                     first_close_line: if close { line } else { 0 },
                 }),
             }
+        }
+        if let Some(h) = heap {
+            self.heap_reported = Some(self.heap_reported.map_or(h, |r| r.max(h)));
         }
         // User rules on limit blocks (NEAR_LIMIT itself is native).
         if self.rule_types[EventType::LimitUsageForNs as usize] {
@@ -1330,6 +1706,11 @@ impl<'c> Analyzer<'c> {
     }
 
     fn frame(&mut self, f: &ClosedFrame<'_>, ev: Option<&Event<'_>>) {
+        let d = f.depth as usize;
+        let heap = self.heap_stack.get(d).copied().unwrap_or_default();
+        if self.heap_stack.len() > d {
+            self.heap_stack.truncate(d);
+        }
         let acc = self.ns_acc(f.ns);
         acc.self_time += f.self_time;
         acc.frames += 1;
@@ -1346,17 +1727,26 @@ impl<'c> Analyzer<'c> {
                 m.count += 1;
                 m.total += f.total;
                 m.self_time += f.self_time;
+                m.heap.merge(&heap);
             }
-            EventType::SoqlExecuteBegin | EventType::DmlBegin => {
-                let soql = f.entry == EventType::SoqlExecuteBegin;
+            EventType::SoqlExecuteBegin | EventType::DmlBegin | EventType::SoslExecuteBegin => {
                 let stmt = self.stmts.id(f.name);
-                let table = if soql { &mut self.soql } else { &mut self.dml };
+                let (table, end) = match f.entry {
+                    EventType::SoqlExecuteBegin => (&mut self.soql, EventType::SoqlExecuteEnd),
+                    EventType::SoslExecuteBegin => (&mut self.sosl, EventType::SoslExecuteEnd),
+                    _ => (&mut self.dml, EventType::DmlEnd),
+                };
                 let s = table.entry((f.ns, stmt)).or_default();
                 s.time += f.total;
-                if soql && f.how == CloseKind::Exit {
-                    if let Some(ev) = ev {
-                        if ev.etype() == EventType::SoqlExecuteEnd {
-                            s.rows += rows_field(ev.first_line()).unwrap_or(0);
+                if end != EventType::DmlEnd && f.how == CloseKind::Exit {
+                    if let Some(ev) = ev.filter(|e| e.etype() == end) {
+                        let rows = rows_field(ev.first_line()).unwrap_or(0);
+                        s.rows += rows;
+                        if end == EventType::SoqlExecuteEnd {
+                            let i = f.ns.0 as usize;
+                            if let Some(a) = self.ns.get_mut(i) {
+                                a.tx_seen[L_SOQL_ROWS] += rows;
+                            }
                         }
                     }
                 }
@@ -1378,6 +1768,7 @@ impl<'c> Analyzer<'c> {
                 total: f.total,
                 self_time: f.self_time,
                 estimated: f.estimated(),
+                heap,
             };
             self.tree.push(rec);
             if self.tree.len() > self.opts.tree_lines {
@@ -1676,8 +2067,30 @@ impl<'c> Analyzer<'c> {
         });
 
         // Statement tables.
-        let soql = self.table(&self.soql, &ns_name);
-        let dml = self.table(&self.dml, &ns_name);
+        let mut soql = self.table(&self.soql, &ns_name);
+        let mut dml = self.table(&self.dml, &ns_name);
+        let mut sosl = self.table(&self.sosl, &ns_name);
+        for (table, k) in [(&mut soql, L_SOQL), (&mut dml, L_DML), (&mut sosl, L_SOSL)] {
+            self.reconcile(table, k, nss);
+        }
+        let computed_peak = self.heap_log.peak.max(0) as u64;
+        let reported = self.heap_reported;
+        let used = computed_peak.max(reported.unwrap_or(0));
+        let heap = HeapSummary {
+            allocated_bytes: self.heap_log.total_gross,
+            net_bytes: self.heap_log.total_net,
+            computed_peak_bytes: computed_peak,
+            reported_bytes: reported,
+            used_bytes: used,
+            source: if used == 0 && reported.is_none() {
+                "none"
+            } else if reported.is_some_and(|r| r >= computed_peak) {
+                "limits"
+            } else {
+                "allocations"
+            }
+            .to_string(),
+        };
 
         // Methods (hidden code aggregated under `(ns)`).
         let mut by_name: HashMap<(NsId, Option<u32>), MethodStat> = HashMap::new();
@@ -1694,6 +2107,7 @@ impl<'c> Analyzer<'c> {
             e.count += m.count;
             e.total += m.total;
             e.self_time += m.self_time;
+            e.heap.merge(&m.heap);
         }
         let mut methods: Vec<MethodRow> = by_name
             .into_iter()
@@ -1706,6 +2120,7 @@ impl<'c> Analyzer<'c> {
                 count: m.count,
                 total_nanos: m.total,
                 self_nanos: m.self_time,
+                heap: m.heap,
             })
             .collect();
         methods.sort_by(|a, b| {
@@ -1761,6 +2176,7 @@ impl<'c> Analyzer<'c> {
                     self_nanos: r.self_time,
                     log_line: r.log_line,
                     estimated: r.estimated,
+                    heap: r.heap,
                 });
             }
             Tree {
@@ -1784,6 +2200,10 @@ impl<'c> Analyzer<'c> {
         let log_issues = ISSUE_KINDS
             .iter()
             .map(|k| (k.as_str(), t.issue_count(*k)))
+            .chain([
+                ("header-entry", self.header_issues.len() as u64),
+                ("out-of-order-time", self.out_of_order),
+            ])
             .filter(|(_, n)| *n > 0)
             .map(|(k, n)| IssueCount {
                 kind: k.to_string(),
@@ -1806,6 +2226,10 @@ impl<'c> Analyzer<'c> {
                 entry_points,
                 transactions: self.transactions,
                 wall_nanos: self.wall,
+                start_time: self.start.take(),
+                out_of_order_times: self.out_of_order,
+                header_issues: std::mem::take(&mut self.header_issues),
+                flow_interviews: std::mem::take(&mut self.flows),
                 truncated: self.markers > 0,
                 truncation_markers: self.markers,
                 logs: 0,
@@ -1821,11 +2245,88 @@ impl<'c> Analyzer<'c> {
             limits,
             soql,
             dml,
+            sosl,
+            heap,
             exceptions: self.exc.clone(),
             methods,
             namespaces,
             tree,
             log_issues,
+        }
+    }
+
+    /// Set each namespace's limits-block figure, statements from limit-usage lines, and
+    /// why the count differs from the block where it does (see `docs/analyze-json.md`).
+    fn reconcile(&self, t: &mut StatementTable, k: usize, nss: &crate::namespace::Namespaces) {
+        // Namespaces with a block but no statement get a row too.
+        for (i, a) in self.ns.iter().enumerate() {
+            let name = lossy(nss.name(NsId(i as u16)));
+            if a.block_sum[k].is_some() && !t.by_namespace.iter().any(|r| r.namespace == name) {
+                t.by_namespace.push(NsStatements {
+                    namespace: name,
+                    count: 0,
+                    rows: 0,
+                    time_nanos: 0,
+                    from_limit_usage: 0,
+                    limits_block: None,
+                    differs: Vec::new(),
+                });
+            }
+        }
+        let db_hides = self
+            .db_level
+            .is_some_and(|l| !l.admits(crate::event::Level::Info));
+        for row in &mut t.by_namespace {
+            let Some((i, a)) = self
+                .ns
+                .iter()
+                .enumerate()
+                .find(|(i, _)| lossy(nss.name(NsId(*i as u16))) == row.namespace)
+            else {
+                continue;
+            };
+            let _ = i;
+            row.from_limit_usage = a.added_sum[k];
+            t.from_limit_usage += a.added_sum[k];
+            row.limits_block = a.block_sum[k];
+            let Some(block) = a.block_sum[k] else {
+                continue;
+            };
+            if block == row.count {
+                continue;
+            }
+            let mut why = Vec::new();
+            let uncounted = match k {
+                L_SOQL => a.mdt_queries,
+                L_DML => a.event_dml,
+                _ => 0,
+            };
+            if uncounted > 0 {
+                why.push(if k == L_SOQL {
+                    "custom-metadata"
+                } else {
+                    "platform-events"
+                });
+            }
+            let counted = row.count.saturating_sub(uncounted);
+            if counted < block {
+                if db_hides {
+                    why.push("hidden-by-levels");
+                }
+                why.push("not-in-log");
+            } else if counted > block {
+                why.push("after-last-block");
+            }
+            if self.transactions > 1 {
+                why.push("several-transactions");
+            }
+            if self.markers > 0 {
+                why.push("truncated");
+            }
+            if row.from_limit_usage > 0 {
+                why.push("from-limit-usage");
+            }
+            row.differs = why.into_iter().map(String::from).collect();
         }
     }
 
@@ -1850,6 +2351,7 @@ impl<'c> Analyzer<'c> {
                 count: s.count,
                 rows: s.rows,
                 time_nanos: s.time,
+                from_limit_usage: self.usage_stmts.contains(&stmt),
             });
         }
         t.statements.sort_by(|a, b| {
@@ -1865,6 +2367,9 @@ impl<'c> Analyzer<'c> {
                 count: s.count,
                 rows: s.rows,
                 time_nanos: s.time,
+                from_limit_usage: 0,
+                limits_block: None,
+                differs: Vec::new(),
             })
             .collect();
         t.by_namespace

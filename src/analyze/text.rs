@@ -149,6 +149,37 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         "  SOQL / DML    {} queries ({} rows) / {} statements ({} rows)",
         r.soql.count, r.soql.rows, r.dml.count, r.dml.rows
     )?;
+    if r.sosl.count > 0 {
+        writeln!(
+            w,
+            "  SOSL          {} searches ({} rows)",
+            r.sosl.count, r.sosl.rows
+        )?;
+    }
+    for (what, t) in [("SOQL", &r.soql), ("DML", &r.dml), ("SOSL", &r.sosl)] {
+        for n in t.by_namespace.iter().filter(|n| !n.differs.is_empty()) {
+            writeln!(
+                w,
+                "  {what:<13} {} in {} against {} in its limits block: {}",
+                n.count,
+                n.namespace,
+                n.limits_block.unwrap_or(0),
+                n.differs.join(", ")
+            )?;
+        }
+    }
+    if r.heap.used_bytes > 0 {
+        writeln!(
+            w,
+            "  Heap          {} bytes (from {}; allocations peak {}, limits block {})",
+            r.heap.used_bytes,
+            r.heap.source,
+            r.heap.computed_peak_bytes,
+            r.heap
+                .reported_bytes
+                .map_or_else(|| "none".to_string(), |b| b.to_string())
+        )?;
+    }
     if !r.log_issues.is_empty() {
         let v: Vec<String> = r
             .log_issues
@@ -219,6 +250,9 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
 
     write_table(w, "SOQL", &r.soql, "queries", st)?;
     write_table(w, "DML", &r.dml, "statements", st)?;
+    if r.sosl.count > 0 {
+        write_table(w, "SOSL", &r.sosl, "searches", st)?;
+    }
 
     writeln!(w)?;
     writeln!(

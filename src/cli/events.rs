@@ -110,8 +110,12 @@ pub fn write_event<W: Write>(w: &mut W, item: &Item<'_>, t: &Tracker) -> io::Res
     }
     json::write_str(w, ev.type_name())?;
     match ev.etype().category() {
-        Some(c) => write!(w, ",\"category\":\"{}\",\"fields\":[", c.as_str())?,
-        None => w.write_all(b",\"category\":null,\"fields\":[")?,
+        Some(c) => write!(w, ",\"category\":\"{}\"", c.as_str())?,
+        None => w.write_all(b",\"category\":null")?,
+    }
+    match ev.etype().level() {
+        Some(l) => write!(w, ",\"level\":\"{}\",\"fields\":[", l.as_str())?,
+        None => w.write_all(b",\"level\":null,\"fields\":[")?,
     }
     let mut lossy = false;
     for (i, f) in ev.fields().enumerate() {
@@ -150,7 +154,7 @@ fn print_stats_text<W: Write>(w: &mut W, name: &str, s: &Stats, t: &Tracker) -> 
     writeln!(w, "bytes:       {}", s.bytes)?;
     writeln!(w, "records:     {}", s.records)?;
     writeln!(w, "events:      {}", s.events)?;
-    writeln!(w, "logs:        {}", s.headers)?;
+    writeln!(w, "logs:        {}", s.logs())?;
     writeln!(w, "text lines:  {}", s.text_lines)?;
     writeln!(
         w,
@@ -228,7 +232,7 @@ fn print_stats_json<W: Write>(w: &mut W, name: &str, s: &Stats, t: &Tracker) -> 
         "bytes": s.bytes,
         "records": s.records,
         "events": s.events,
-        "logs": s.headers,
+        "logs": s.logs(),
         "text_lines": s.text_lines,
         "types": types,
         "unknown_types": unknown,

@@ -177,6 +177,15 @@ pub fn run(args: Args) -> u8 {
         }
     }
     let found = t.findings > 0;
+    if t.scanned == 0 && t.skipped > 0 && t.failed == 0 {
+        // No input held a log: the same error the one-log commands give (exit 2).
+        for r in &reports {
+            if let crate::scan::Status::Skipped(why) = &r.status {
+                eprintln!("dbglog: {}: {why}", output::safe_text(r.name.as_bytes()));
+            }
+        }
+        return exit::ERROR;
+    }
     match (found, t.failed > 0, args.quiet) {
         (true, _, true) => exit::OK,
         (_, true, _) => exit::ERROR,

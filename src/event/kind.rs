@@ -22,6 +22,28 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in header order.
+    pub const ALL: [Category; 11] = [
+        Category::ApexCode,
+        Category::ApexProfiling,
+        Category::Callout,
+        Category::DataAccess,
+        Category::Db,
+        Category::Nba,
+        Category::System,
+        Category::Validation,
+        Category::Visualforce,
+        Category::Wave,
+        Category::Workflow,
+    ];
+
+    /// Read a header token (`APEX_CODE`).
+    pub fn from_token(t: &[u8]) -> Option<Category> {
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str().as_bytes() == t)
+    }
+
     /// The header token, e.g. `APEX_CODE`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,6 +75,22 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, coarsest first.
+    pub const ALL: [Level; 7] = [
+        Level::Error,
+        Level::Warn,
+        Level::Info,
+        Level::Debug,
+        Level::Fine,
+        Level::Finer,
+        Level::Finest,
+    ];
+
+    /// Read a header token (`FINEST`); `NONE` is no event level.
+    pub fn from_token(t: &[u8]) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str().as_bytes() == t)
+    }
+
     /// The header token, e.g. `FINEST`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -135,6 +173,19 @@ pub const FRAME_PAIRS: &[(EventType, &[EventType])] = {
         (RlmPricingBegin, &[RlmPricingEnd]),
     ]
 };
+
+/// Event types whose published level real logs contradict, with the coarsest level at
+/// which the corpus shows them (see `docs/levels.md` for the evidence).
+pub const LEVEL_CORRECTIONS: &[(EventType, Level)] = &[
+    // Published FINEST; written with every CUMULATIVE_LIMIT_USAGE block, at APEX_PROFILING
+    // INFO, DEBUG and FINE.
+    (EventType::LimitUsageForNs, Level::Info),
+    // Published FINE; written at SYSTEM DEBUG.
+    (EventType::SystemMethodEntry, Level::Debug),
+    (EventType::SystemMethodExit, Level::Debug),
+    // Published FINE; written at APEX_CODE DEBUG.
+    (EventType::EnteringManagedPkg, Level::Debug),
+];
 
 /// How the fields after `TYPE|` are split. The last field of an event may contain `|`
 /// and continuation lines, so each type says how many fields are fixed and where.
@@ -305,8 +356,19 @@ impl EventType {
         table::CATEGORIES.get(self as usize).copied()
     }
 
-    /// The minimum level, or `None` for unknown types.
+    /// The minimum level at which Salesforce writes the type, or `None` for unknown types:
+    /// the published level ([`published_level`](Self::published_level)) except where real
+    /// logs prove it wrong ([`LEVEL_CORRECTIONS`], evidence in `docs/levels.md`).
     pub fn level(self) -> Option<Level> {
+        LEVEL_CORRECTIONS
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|&(_, l)| l)
+            .or_else(|| self.published_level())
+    }
+
+    /// The level the catalogue (`events.tsv`, Salesforce's table) publishes.
+    pub fn published_level(self) -> Option<Level> {
         table::LEVELS.get(self as usize).copied()
     }
 
@@ -355,6 +417,15 @@ impl EventType {
                 | UserDebugInfo
                 | UserDebugWarn
         )
+    }
+
+    /// Whether the type's text is free text written by user code, which can quote log
+    /// lines (a log pasted into `System.debug`): `USER_DEBUG`, its per-level variants and
+    /// `DATAWEAVE_USER_DEBUG`. Only such text keeps lines that look like events (with an
+    /// unknown type or a clock that runs backwards) or like a header; every other type's
+    /// continuation text ends at the next event head.
+    pub fn quotes_log_lines(self) -> bool {
+        self.is_user_debug() || self == EventType::DataweaveUserDebug
     }
 
     /// Whether the type's last field carries free text that may span lines

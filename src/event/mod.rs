@@ -4,6 +4,7 @@
 pub mod kind;
 pub mod parse;
 pub mod table;
+pub mod usage;
 
 pub use kind::{Category, Layout, Level, Role};
 pub use parse::{Event, Fields, Head};
