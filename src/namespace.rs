@@ -247,6 +247,39 @@ pub fn from_type_ref(t: &[u8]) -> Option<Option<&[u8]>> {
     None
 }
 
+/// Namespace evidence in a code unit's name beyond typeRefs and signatures, as the name
+/// itself spells it (format.md §5.2):
+/// - `ns.Trigger on Obj trigger event BeforeInsert`, `ns.VFRemote: ns.Ctl invoke(save)`:
+///   a dotted first word names `ns`, if `ns` is a known namespace;
+/// - `EventService:ns__Event__e`, `Validation:ns__Obj__c:…`: a namespaced object name
+///   (`ns__Name__suffix`) names `ns` outright.
+pub fn from_code_unit(ns: &mut Namespaces, name: &[u8]) -> Option<NsId> {
+    let word = &name[..name
+        .iter()
+        .position(|&c| c == b' ' || c == b':')
+        .unwrap_or(name.len())];
+    if let Some(d) = memchr(b'.', word) {
+        if let Some(id) = ns.lookup(&word[..d]) {
+            return Some(id);
+        }
+    }
+    for part in name.split(|&c| c == b':').skip(1) {
+        let part = part.trim_ascii();
+        let end = part
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+            .unwrap_or(part.len());
+        let obj = &part[..end];
+        if let Some(u) = memchr::memmem::find(obj, b"__") {
+            let rest = &obj[u + 2..];
+            if memchr::memmem::find(rest, b"__").is_some() && is_ident(&obj[..u]) {
+                return Some(ns.learn(&obj[..u]));
+            }
+        }
+    }
+    None
+}
+
 /// The namespace prefix of a `ns:Message` LimitException text, e.g. `acme:Too many…`.
 pub fn from_limit_message(msg: &[u8]) -> Option<&[u8]> {
     let rest = msg.strip_prefix(b"System.LimitException: ")?;
@@ -291,6 +324,26 @@ mod tests {
             Some(Some(&b"acme"[..]))
         );
         assert_eq!(from_type_ref(b"InvoiceService.Line"), None);
+    }
+
+    #[test]
+    fn code_unit_forms() {
+        let mut ns = Namespaces::default();
+        let acme = ns.learn(b"acme");
+        for name in [
+            &b"ACME.InvTrigger on Invoice__c trigger event BeforeInsert"[..],
+            b"acme.VFRemote: acme.Ctl invoke(save)",
+        ] {
+            assert_eq!(from_code_unit(&mut ns, name), Some(acme), "{name:?}");
+        }
+        let ev = from_code_unit(&mut ns, b"EventService:zed__Order__e").unwrap();
+        assert_eq!(ns.name(ev), b"zed");
+        assert_eq!(
+            from_code_unit(&mut ns, b"Outer.Inner on X trigger event A"),
+            None
+        );
+        assert_eq!(from_code_unit(&mut ns, b"EventService:Order__e"), None);
+        assert_eq!(from_code_unit(&mut ns, b"execute_anonymous_apex"), None);
     }
 
     #[test]

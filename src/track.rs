@@ -755,8 +755,12 @@ impl Tracker {
                         break;
                     }
                 }
+                // No evidence in the name: a code unit runs inside the one that started
+                // it (a trigger fired by a package's DML is the package's until its own
+                // name says otherwise).
                 ns.or_else(|| namespace::from_signature(&mut self.ns, name))
-                    .unwrap_or(NsId::DEFAULT)
+                    .or_else(|| namespace::from_code_unit(&mut self.ns, name))
+                    .unwrap_or(inherit)
             }
             EventType::MethodEntry => {
                 let mut f = ev.fields();

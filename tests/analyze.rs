@@ -555,9 +555,12 @@ fn check_counts(p: &Path) {
         .iter()
         .map(|n| n.as_str().unwrap().to_string())
         .collect();
+    // Namespaces compare ignoring case (Salesforce's rule); the report keeps the first
+    // spelling the log uses.
+    let lower: BTreeSet<String> = reported.iter().map(|n| n.to_ascii_lowercase()).collect();
     for ns in &raw.namespaces {
         assert!(
-            reported.contains(ns),
+            lower.contains(&ns.to_ascii_lowercase()),
             "{name}: namespace {ns} missing from {reported:?}"
         );
     }

@@ -172,3 +172,43 @@ fn analyze_and_scan_report_the_same_findings() {
         "{compared} logs, {with_findings} with findings"
     );
 }
+
+/// Every code-unit form names its namespace (issue: every fact a log states, item 4), in
+/// any case, once the log names the namespace anywhere; frames inside inherit it, and the
+/// subscriber view hides all of them.
+#[test]
+fn code_unit_forms_name_their_namespace_and_nested_frames_inherit_it() {
+    let log = common::fixture("trap-code-units.log");
+    let log = log.to_str().unwrap();
+    let out = common::run(&["events", log]);
+    assert!(out.status.success());
+    let evs: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let mut forms = 0;
+    for e in &evs {
+        let ns = e["frame_ns"].as_str().unwrap().to_ascii_lowercase();
+        let last = e["fields"]
+            .as_array()
+            .and_then(|f| f.last())
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        match e["type"].as_str().unwrap() {
+            "CODE_UNIT_STARTED" if last != "execute_anonymous_apex" => {
+                forms += 1;
+                assert_eq!(ns, "acme", "{e}");
+            }
+            "USER_DEBUG" if last.starts_with("inside form") => assert_eq!(ns, "acme", "{e}"),
+            "USER_DEBUG" => assert_eq!(ns, "(default)", "{e}"),
+            _ => {}
+        }
+    }
+    assert_eq!(forms, 7);
+    let sub = common::run(&["view", "--as", "subscriber", log]);
+    let text = String::from_utf8_lossy(&sub.stdout);
+    assert!(!text.contains("inside form"), "{text}");
+    assert!(text.contains("own code"));
+}
