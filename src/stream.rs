@@ -16,7 +16,7 @@ use crate::input::{Data, Input, InputError, CHUNK};
 use crate::track::{Located, Tracker};
 use std::fmt;
 use std::io::{self, Read};
-use std::sync::{Condvar, Mutex};
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// How many threads a run may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -238,6 +238,143 @@ where
     }
     st.summary.bytes = total;
     Ok(st.summary)
+}
+
+/// A consumer of a live stream ([`run_live`]): records as they become complete, and word
+/// of a pause in the input.
+pub trait Live {
+    /// One record, as the callback of [`run`] gets it.
+    fn item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<()>;
+
+    /// No input came for the idle time: every complete line read so far has been handed
+    /// over (the record that was still open included). Called once per pause.
+    fn idle(&mut self, tracker: &Tracker) -> io::Result<()>;
+}
+
+/// What the reader of a live stream sends [`run_live`].
+#[derive(Debug)]
+pub enum Feed {
+    /// The next bytes of the input.
+    Data(Vec<u8>),
+    /// The input ended.
+    End,
+    /// Reading failed.
+    Error(io::Error),
+    /// Stop now (a signal): what was read is handed over as at the end of the input.
+    Stop,
+}
+
+/// How a live run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The input ended.
+    Input,
+    /// A [`Feed::Stop`] came.
+    Stopped,
+}
+
+/// Read `reader` on a thread of its own, in [`CHUNK`]-sized pieces, into a channel for
+/// [`run_live`]. The returned sender is for [`Feed::Stop`]; the channel holds at most a few
+/// pieces, so memory stays bounded when the consumer is slower than the input. The thread
+/// ends at the end of the input, on an error, or at its next read once the receiver is gone.
+pub fn spawn_reader(
+    mut reader: Box<dyn Read + Send>,
+) -> (mpsc::Receiver<Feed>, mpsc::SyncSender<Feed>) {
+    let (tx, rx) = mpsc::sync_channel(4);
+    let feed = tx.clone();
+    std::thread::spawn(move || loop {
+        let mut piece = vec![0u8; CHUNK];
+        let msg = match read_some(reader.as_mut(), &mut piece) {
+            Ok(0) => Feed::End,
+            Ok(n) => {
+                piece.truncate(n);
+                Feed::Data(piece)
+            }
+            Err(e) => Feed::Error(e),
+        };
+        let last = !matches!(msg, Feed::Data(_));
+        if feed.send(msg).is_err() || last {
+            return;
+        }
+    });
+    (rx, tx)
+}
+
+/// Frame, parse and track a live stream that arrives through `rx` (see [`spawn_reader`]),
+/// handing each record to `live` as soon as it is complete. When `idle` is given and no
+/// input came for that long, the complete lines read so far are framed as if the input
+/// had paused there (the open record is handed over, see [`Framer::feed_stalled`]) and
+/// [`Live::idle`] is called. `name` names the input in errors. The tracker is not finished.
+pub fn run_live<L: Live>(
+    name: &str,
+    rx: &mpsc::Receiver<Feed>,
+    tracker: &mut Tracker,
+    idle: Option<std::time::Duration>,
+    live: &mut L,
+) -> Result<(Summary, Ended), RunError> {
+    let live = std::cell::RefCell::new(live);
+    let mut st = State::new(tracker, |i: &Item<'_>, t: &Tracker| {
+        live.borrow_mut().item(i, t)
+    });
+    let mut framer = Framer::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut total = 0u64;
+    // True once the current pause was reported: wait for input (or a stop) without a timeout.
+    let mut paused = false;
+    let ended = loop {
+        let msg = match idle {
+            Some(d) if !paused => match rx.recv_timeout(d) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    paused = true;
+                    if let Some(nl) = memchr::memrchr(b'\n', &buf) {
+                        framer
+                            .feed_stalled(&buf[..=nl], &mut |r| st.record(r))
+                            .map_err(RunError::Consumer)?;
+                        buf.drain(..=nl);
+                    }
+                    live.borrow_mut()
+                        .idle(st.tracker)
+                        .map_err(RunError::Consumer)?;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => Feed::End,
+            },
+            _ => rx.recv().unwrap_or(Feed::End),
+        };
+        match msg {
+            Feed::Data(piece) => {
+                paused = false;
+                total += piece.len() as u64;
+                buf.extend_from_slice(&piece);
+                let used = framer
+                    .feed(&buf, false, &mut |r| st.record(r))
+                    .map_err(RunError::Consumer)?;
+                buf.drain(..used);
+                if buf.capacity() > CHUNK * 8 && buf.len() < CHUNK {
+                    buf.shrink_to(CHUNK * 2);
+                }
+            }
+            Feed::End => break Ended::Input,
+            Feed::Stop => break Ended::Stopped,
+            Feed::Error(e) => {
+                // What was read before the error is handed over first.
+                framer
+                    .feed(&buf, true, &mut |r| st.record(r))
+                    .map_err(RunError::Consumer)?;
+                return Err(RunError::Input(InputError::new(
+                    name,
+                    "read failed",
+                    Some(e),
+                )));
+            }
+        }
+    };
+    framer
+        .feed(&buf, true, &mut |r| st.record(r))
+        .map_err(RunError::Consumer)?;
+    st.summary.bytes = total;
+    Ok((st.summary, ended))
 }
 
 /// [`run_with`] over bytes held in memory (a mapped file, a decoded buffer). The items
