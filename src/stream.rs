@@ -273,17 +273,32 @@ pub enum Ended {
     Stopped,
 }
 
+/// A stream read on a thread of its own (see [`spawn_reader`]).
+pub struct LiveReader {
+    rx: mpsc::Receiver<Feed>,
+    stop: mpsc::SyncSender<Feed>,
+    /// Pieces go back to the reader to be filled again (no allocation per piece).
+    back: mpsc::Sender<Vec<u8>>,
+}
+
+impl LiveReader {
+    /// A sender for [`Feed::Stop`] (for example from a signal watcher).
+    pub fn stopper(&self) -> mpsc::SyncSender<Feed> {
+        self.stop.clone()
+    }
+}
+
 /// Read `reader` on a thread of its own, in [`CHUNK`]-sized pieces, into a channel for
-/// [`run_live`]. The returned sender is for [`Feed::Stop`]; the channel holds at most a few
-/// pieces, so memory stays bounded when the consumer is slower than the input. The thread
-/// ends at the end of the input, on an error, or at its next read once the receiver is gone.
-pub fn spawn_reader(
-    mut reader: Box<dyn Read + Send>,
-) -> (mpsc::Receiver<Feed>, mpsc::SyncSender<Feed>) {
+/// [`run_live`]. The channel holds at most a few pieces, so memory stays bounded when the
+/// consumer is slower than the input. The thread ends at the end of the input, on an
+/// error, or at its next read once the [`LiveReader`] is gone.
+pub fn spawn_reader(mut reader: Box<dyn Read + Send>) -> LiveReader {
     let (tx, rx) = mpsc::sync_channel(4);
+    let (back, spare) = mpsc::channel::<Vec<u8>>();
     let feed = tx.clone();
     std::thread::spawn(move || loop {
-        let mut piece = vec![0u8; CHUNK];
+        let mut piece = spare.try_recv().unwrap_or_default();
+        piece.resize(CHUNK, 0);
         let msg = match read_some(reader.as_mut(), &mut piece) {
             Ok(0) => Feed::End,
             Ok(n) => {
@@ -297,17 +312,17 @@ pub fn spawn_reader(
             return;
         }
     });
-    (rx, tx)
+    LiveReader { rx, stop: tx, back }
 }
 
-/// Frame, parse and track a live stream that arrives through `rx` (see [`spawn_reader`]),
+/// Frame, parse and track a live stream that arrives through `reader` (see [`spawn_reader`]),
 /// handing each record to `live` as soon as it is complete. When `idle` is given and no
 /// input came for that long, the complete lines read so far are framed as if the input
 /// had paused there (the open record is handed over, see [`Framer::feed_stalled`]) and
 /// [`Live::idle`] is called. `name` names the input in errors. The tracker is not finished.
 pub fn run_live<L: Live>(
     name: &str,
-    rx: &mpsc::Receiver<Feed>,
+    reader: &LiveReader,
     tracker: &mut Tracker,
     idle: Option<std::time::Duration>,
     live: &mut L,
@@ -323,7 +338,7 @@ pub fn run_live<L: Live>(
     let mut paused = false;
     let ended = loop {
         let msg = match idle {
-            Some(d) if !paused => match rx.recv_timeout(d) {
+            Some(d) if !paused => match reader.rx.recv_timeout(d) {
                 Ok(m) => m,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     paused = true;
@@ -340,13 +355,15 @@ pub fn run_live<L: Live>(
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => Feed::End,
             },
-            _ => rx.recv().unwrap_or(Feed::End),
+            _ => reader.rx.recv().unwrap_or(Feed::End),
         };
         match msg {
-            Feed::Data(piece) => {
+            Feed::Data(mut piece) => {
                 paused = false;
                 total += piece.len() as u64;
                 buf.extend_from_slice(&piece);
+                piece.clear();
+                let _ = reader.back.send(piece);
                 let used = framer
                     .feed(&buf, false, &mut |r| st.record(r))
                     .map_err(RunError::Consumer)?;

@@ -1062,9 +1062,9 @@ pub fn capture<S: Step>(
     let name = input.name.clone();
     let res = match std::mem::replace(&mut input.data, Data::Owned(Vec::new())) {
         Data::Stream(r) => {
-            let (rx, tx) = stream::spawn_reader(r);
-            let _watch = SignalWatch::start(opts, &stop, Some(tx));
-            stream::run_live(&name, &rx, tracker, opts.idle, &mut cap).map(|_| ())
+            let reader = stream::spawn_reader(r);
+            let _watch = SignalWatch::start(opts, &stop, Some(reader.stopper()));
+            stream::run_live(&name, &reader, tracker, opts.idle, &mut cap).map(|_| ())
         }
         data => {
             input.data = data;
