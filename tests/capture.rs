@@ -703,3 +703,46 @@ fn bad_idle_is_a_usage_error() {
         );
     }
 }
+
+/// A pause right after a record the view hides: lines that continue it after the pause
+/// stay hidden, and the file is the one an unpaused run writes.
+#[test]
+fn a_pause_after_a_hidden_record_keeps_its_continuation_hidden() {
+    use std::io::Write;
+    let log = fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let at = String::from_utf8_lossy(&log)
+        .find("E2CP routing 1 new case(s)\n")
+        .unwrap()
+        + "E2CP routing 1 new case(s)\n".len();
+    let secret = b"package continuation line\n";
+    let whole = [&log[..at], &secret[..], &log[at..]].concat();
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain");
+    capture(&plain, &["--as", "subscriber", "--idle", "0"], &whole);
+    let want = read_log(&plain.join(index(&plain)[0]["file"].as_str().unwrap()));
+    assert!(!String::from_utf8_lossy(&want).contains("package continuation"));
+
+    let dir = tmp.path().join("paused");
+    let mut child = common::spawn_piped(&[
+        "capture",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--as",
+        "subscriber",
+        "--idle",
+        "1",
+    ]);
+    let mut sin = child.stdin.take().unwrap();
+    sin.write_all(&log[..at]).unwrap();
+    sin.flush().unwrap();
+    assert!(common::wait_until(|| common::capture_index(&dir).len() == 1));
+    sin.write_all(secret).unwrap();
+    sin.write_all(&log[at..]).unwrap();
+    drop(sin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let idx = common::capture_index(&dir);
+    assert_eq!(idx.len(), 1);
+    let got = read_log(&dir.join(idx[0]["file"].as_str().unwrap()));
+    common::assert_bytes_eq(&got, &want, "paused vs unpaused subscriber view");
+}

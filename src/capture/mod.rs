@@ -10,6 +10,14 @@
 //! or a [`name::Template`]), is renamed into place without ever overwriting an existing file,
 //! and one JSON line describing it is appended to `DIR/index.ndjson`.
 //!
+//! A live stream is read on a thread of its own ([`stream::spawn_reader`]), so that a pause
+//! in the input is noticed: after [`Options::idle`] without input the log in progress is
+//! published as it stands (a copy of its file so far, renamed into place, and its index
+//! line), and if it goes on, its file is replaced in one rename and its index line replaced
+//! in a rewritten index. Stop signals ([`Options::stop_signals`], watched with signal-hook)
+//! end the run like the end of the input: the log in progress is published, marked partial
+//! when it was cut, and no temporary file is left.
+//!
 //! Text lines between logs (banners) are dropped; text inside a log (the `Execute
 //! Anonymous:` preamble, text after a truncation marker) is kept. A UTF-8 byte order mark at
 //! the very start of the stream goes to the first log.
@@ -996,7 +1004,9 @@ fn looks_partial(tracker: &Tracker, meta: &Meta) -> bool {
 }
 
 /// Capture `input` into `opts.dir` through `step`. `on_done` is called for each log once
-/// its file is in place and indexed.
+/// its file is first in place and indexed (at the next header, at the end, or at a pause;
+/// a later replacement of the same file is not reported again). A streamed input's reader
+/// is taken out of `input` (left empty); its thread ends with the stream.
 ///
 /// A read error ends the stream like EOF (the last log is marked partial) and is returned
 /// in [`Summary::read_error`]. Write errors stop the run and are returned as an
