@@ -746,3 +746,67 @@ fn a_pause_after_a_hidden_record_keeps_its_continuation_hidden() {
     let got = read_log(&dir.join(idx[0]["file"].as_str().unwrap()));
     common::assert_bytes_eq(&got, &want, "paused vs unpaused subscriber view");
 }
+
+/// Ctrl-C on a pipe: the first SIGINT lets capture read on to the end of its input (the
+/// producer got it too and closes the pipe), then it exits 0 with every byte filed; a
+/// second SIGINT stops it at once with 128 + 2.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_on_a_pipe_waits_for_the_end_and_a_second_stops() {
+    use std::io::{BufRead, Write};
+    let log = fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    let half = log.len() / 2;
+    for twice in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cap");
+        let mut child =
+            common::spawn_piped(&["capture", "--dir", dir.to_str().unwrap(), "--idle", "1"]);
+        let mut sin = child.stdin.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let lines = std::thread::spawn(move || {
+            let mut all = String::new();
+            for l in std::io::BufReader::new(stderr).lines() {
+                let l = l.unwrap();
+                let _ = tx.send(l.clone());
+                all.push_str(&l);
+                all.push('\n');
+            }
+            all
+        });
+        sin.write_all(&log[..half]).unwrap();
+        sin.flush().unwrap();
+        // Filed at the pause: capture is running and watching its signals.
+        assert!(common::wait_until(|| common::capture_index(&dir).len() == 1));
+        common::signal(&child, libc::SIGINT);
+        let said = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("no word after Ctrl-C");
+        assert!(said.contains("Ctrl-C again"), "{said}");
+        if twice {
+            common::signal(&child, libc::SIGINT);
+            let status = child.wait().unwrap();
+            drop(sin);
+            let err = lines.join().unwrap();
+            assert_eq!(status.code(), Some(128 + libc::SIGINT), "{err}");
+            let idx = common::capture_index(&dir);
+            assert_eq!(idx.len(), 1);
+            assert_eq!(idx[0]["partial"], true);
+            assert_eq!(idx[0]["ended"], "SIGINT");
+        } else {
+            // Still reading: the rest arrives, then the pipe closes.
+            sin.write_all(&log[half..]).unwrap();
+            drop(sin);
+            let status = child.wait().unwrap();
+            let err = lines.join().unwrap();
+            assert_eq!(status.code(), Some(0), "{err}");
+            let idx = common::capture_index(&dir);
+            assert_eq!(idx.len(), 1);
+            assert_eq!(idx[0]["partial"], false);
+            assert_eq!(idx[0]["ended"], "end_of_input");
+            let got = read_log(&dir.join(idx[0]["file"].as_str().unwrap()));
+            common::assert_bytes_eq(&got, &log, "log after one Ctrl-C");
+        }
+        assert_eq!(common::capture_files(&dir).len(), 1);
+    }
+}

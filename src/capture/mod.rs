@@ -197,6 +197,9 @@ pub struct Options {
     /// Signals whose first arrival lets the run go on to the end of its input (the producer
     /// of a pipe got the same Ctrl-C and is about to close it); a second one stops at once.
     pub drain_signals: Vec<i32>,
+    /// Called (on the watching thread) when a drain signal first arrives, for example to
+    /// tell the user that a second one stops at once.
+    pub on_drain: Option<fn(i32)>,
 }
 
 /// One log written to disk.
@@ -1180,12 +1183,16 @@ impl SignalWatch {
         };
         let handle = signals.handle();
         let drain = opts.drain_signals.clone();
+        let on_drain = opts.on_drain;
         let stop = Arc::clone(stop);
         let thread = std::thread::spawn(move || {
             let mut drained = false;
             for sig in signals.forever() {
                 if drain.contains(&sig) && !drained {
                     drained = true;
+                    if let Some(f) = on_drain {
+                        f(sig);
+                    }
                     continue;
                 }
                 if stop.load(Ordering::SeqCst) == 0 {

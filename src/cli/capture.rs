@@ -104,6 +104,11 @@ pub fn run(args: Args) -> u8 {
         idle: (!args.idle.is_zero()).then_some(args.idle),
         stop_signals,
         drain_signals,
+        on_drain: Some(|_| {
+            output::error_line(
+                &"Ctrl-C: capture files the log in progress when the input ends (Ctrl-C again stops it now)",
+            )
+        }),
     };
     let view_opts = ViewOptions {
         visibility: Visibility::new(&args.view, &[]),
