@@ -358,11 +358,11 @@ pub fn run_live<L: Live>(
             _ => reader.rx.recv().unwrap_or(Feed::End),
         };
         match msg {
-            Feed::Data(mut piece) => {
+            Feed::Data(piece) => {
                 paused = false;
                 total += piece.len() as u64;
                 buf.extend_from_slice(&piece);
-                piece.clear();
+                // Back as it is: refilled, only the part past its length is zeroed again.
                 let _ = reader.back.send(piece);
                 let used = framer
                     .feed(&buf, false, &mut |r| st.record(r))
