@@ -361,16 +361,7 @@ impl Framer {
                 }
             }
             // Banner lines glued to the end of the previous log's last event belong to this log.
-            let split = match self.pending {
-                Some(p) if !p.head.etype.accepts_text() => p.first_text_cont,
-                _ => None,
-            };
-            let text_from = split.unwrap_or(pos);
-            self.flush_pending(buf, text_from, *pstart, *pstart_line, emit)?;
-            if let Some(t) = split {
-                let l = *pstart_line + count_lines(&buf[*pstart..t]);
-                self.text_lines(buf, t, pos, l, emit)?;
-            }
+            self.flush_split(buf, pos, *pstart, *pstart_line, emit)?;
             emit(self.rec(RecordKind::Header, buf, pos, line_end, line_no))?;
             self.in_events = false;
             self.last_nanos = None;
@@ -419,6 +410,61 @@ impl Framer {
             l += 1;
         }
         Ok(())
+    }
+
+    /// End the pending record before `end` (a header there, or a stall). Text lines after
+    /// an event that takes no text are not its own: they become text records.
+    fn flush_split<'b, E, F>(
+        &mut self,
+        buf: &'b [u8],
+        end: usize,
+        pstart: usize,
+        pstart_line: u64,
+        emit: &mut F,
+    ) -> Result<(), E>
+    where
+        F: FnMut(Record<'b>) -> Result<(), E>,
+    {
+        let split = match self.pending {
+            Some(p) if !p.head.etype.accepts_text() => p.first_text_cont,
+            _ => None,
+        };
+        self.flush_pending(buf, split.unwrap_or(end), pstart, pstart_line, emit)?;
+        if let Some(t) = split {
+            let l = pstart_line + count_lines(&buf[pstart..t]);
+            self.text_lines(buf, t, end, l, emit)?;
+        }
+        Ok(())
+    }
+
+    /// The input stalled (no data for a while) after `buf`, which continues the input where
+    /// the last call's consumed bytes ended and ends at a line end: emit everything in it,
+    /// the pending record included, as [`feed`](Framer::feed) does at a header, and consume
+    /// all of it. Framing goes on with the next call as if a new line began: a record that
+    /// was still growing (more text lines of a debug message) goes on as text records.
+    pub fn feed_stalled<'b, E, F>(&mut self, buf: &'b [u8], emit: &mut F) -> Result<usize, E>
+    where
+        F: FnMut(Record<'b>) -> Result<(), E>,
+    {
+        debug_assert!(buf.is_empty() || buf.ends_with(b"\n"));
+        let used = self.feed(buf, false, emit)?;
+        // Everything but the pending record (complete lines) was emitted.
+        let rest = &buf[used..];
+        let line = self.line;
+        let before = self.offset;
+        if self.pending.is_some() {
+            self.flush_split(rest, rest.len(), 0, line, emit)?;
+        } else if !rest.is_empty() {
+            emit(self.rec(RecordKind::Text, rest, 0, rest.len(), line))?;
+        }
+        // Consumed to the end: the next call starts on a fresh line.
+        self.offset = before + rest.len() as u64;
+        self.line = line + count_lines(rest);
+        self.resume = 0;
+        self.resume_line = self.line;
+        self.scanned = 0;
+        self.max_hint = None;
+        Ok(buf.len())
     }
 
     #[inline]
@@ -827,6 +873,38 @@ mod tests {
                 }
             }
             assert_eq!(got, whole, "chunk size {chunk}");
+        }
+    }
+
+    /// A stall at any line end: every byte is emitted once, in order, with its offset, and
+    /// text after an event that takes none still becomes text records.
+    #[test]
+    fn stalled_at_every_line_end() {
+        let log = format!("pre\n{H}12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|a\nb\n12:00:00.1 (2)|METHOD_ENTRY|[1]|x|y\n12:00:00.1 (3)|EXECUTION_FINISHED\n\nExecuted successfully.\n{H}12:00:00.1 (1)|EXECUTION_STARTED\nz");
+        let bytes = log.as_bytes();
+        let ends: Vec<usize> = memchr::memchr_iter(b'\n', bytes).map(|i| i + 1).collect();
+        for &stall in &ends {
+            let mut got: Vec<(RecordKind, Vec<u8>, u64)> = Vec::new();
+            let mut f = Framer::new();
+            let mut push = |r: Record<'_>| -> Result<(), ()> {
+                got.push((r.kind, r.raw.to_vec(), r.offset));
+                Ok(())
+            };
+            assert_eq!(f.feed_stalled(&bytes[..stall], &mut push).unwrap(), stall);
+            f.feed(&bytes[stall..], true, &mut push).unwrap();
+            let mut at = 0u64;
+            let mut joined = Vec::new();
+            for (_, raw, off) in &got {
+                assert_eq!(*off, at, "stall at {stall}");
+                at += raw.len() as u64;
+                joined.extend_from_slice(raw);
+            }
+            assert_eq!(joined, bytes, "stall at {stall}");
+            let banner = got
+                .iter()
+                .find(|(_, raw, _)| raw.starts_with(b"Executed"))
+                .unwrap();
+            assert_eq!(banner.0, RecordKind::Text, "stall at {stall}");
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::input::{Data, Input, InputError, CHUNK};
 use crate::track::{Located, Tracker};
 use std::fmt;
 use std::io::{self, Read};
-use std::sync::{Condvar, Mutex};
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// How many threads a run may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -67,6 +67,60 @@ fn last_header_start(buf: &[u8], from: usize) -> Option<usize> {
         }
     }
     found
+}
+
+/// What of a stream's unconsumed bytes the framer may have: the namespace stage
+/// ([`crate::prepare`]) reads each log whole before any of it is tracked, so bytes are held
+/// back from the framer until the next header arrives (every log before it is then
+/// prepared), the input ends or pauses, or more than [`LOG_HOLD`] bytes are held.
+struct Hold {
+    prepare: bool,
+    /// `buf[..free]` may be framed.
+    free: usize,
+    /// `buf[..learned]` (whole lines) went through the namespace stage.
+    learned: usize,
+}
+
+impl Hold {
+    fn new(prepare: bool) -> Self {
+        Hold {
+            prepare,
+            free: 0,
+            learned: 0,
+        }
+    }
+
+    /// More bytes arrived: `buf` is everything unconsumed; `all` when the input ended or
+    /// paused (everything is prepared and released). Returns how much may be framed.
+    fn arrived(&mut self, buf: &[u8], all: bool, ns: &mut crate::namespace::Namespaces) -> usize {
+        if !self.prepare {
+            self.free = buf.len();
+            return self.free;
+        }
+        let lines_end = if all {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', &buf[self.learned..])
+                .map_or(self.learned, |p| self.learned + p + 1)
+        };
+        crate::prepare::learn_namespaces(&buf[self.learned..lines_end], ns);
+        // Every log before the last header that arrived is now prepared whole.
+        if let Some(h) = last_header_start(&buf[..lines_end], self.learned) {
+            self.free = self.free.max(h);
+        }
+        self.learned = lines_end;
+        if all || buf.len() - self.free > LOG_HOLD {
+            // At the end or a pause, or past the hold: frame what was prepared.
+            self.free = self.learned;
+        }
+        self.free
+    }
+
+    /// The framer consumed the first `used` bytes.
+    fn consumed(&mut self, used: usize) {
+        self.free -= used.min(self.free);
+        self.learned -= used.min(self.learned);
+    }
 }
 
 /// One record with its parsed event (if it is one) and its place in the frame stack.
@@ -240,15 +294,14 @@ where
         Data::Owned(v) => return run_bytes(&v[..], tracker, threads, f),
         Data::Stream(r) => r,
     };
-    let prepare = tracker.wants_prepare();
+    let mut hold = Hold::new(tracker.wants_prepare());
     let mut st = State::new(tracker, f);
     let mut framer = Framer::new();
-    // `buf[..filled]` holds input the framer has not consumed; of it, `buf[..free]` may be
-    // framed and `buf[..learned]` (whole lines) went through the namespace stage. The
-    // buffer is zeroed once and only grows when a held log or one record outgrows it, so
-    // small pipe reads cost no memset.
+    // `buf[..filled]` holds input the framer has not consumed (see [`Hold`] for what of it
+    // may be framed). The buffer is zeroed once and only grows when a held log or one
+    // record outgrows it, so small pipe reads cost no memset.
     let mut buf: Vec<u8> = vec![0; CHUNK * 2];
-    let (mut filled, mut free, mut learned) = (0usize, 0usize, 0usize);
+    let mut filled = 0usize;
     let mut total = 0u64;
     loop {
         if buf.len() - filled < CHUNK / 2 {
@@ -260,33 +313,13 @@ where
         filled += n;
         total += n as u64;
         let eof = n == 0;
-        if prepare {
-            let lines_end = if eof {
-                filled
-            } else {
-                memchr::memrchr(b'\n', &buf[learned..filled]).map_or(learned, |p| learned + p + 1)
-            };
-            let new = &buf[learned..lines_end];
-            crate::prepare::learn_namespaces(new, st.tracker.namespaces_mut());
-            // Every log before the last header that arrived is now prepared whole.
-            if let Some(h) = last_header_start(&buf[..lines_end], learned) {
-                free = free.max(h);
-            }
-            learned = lines_end;
-            if eof || filled - free > LOG_HOLD {
-                // At the end, or past the hold: frame what was prepared (documented rule).
-                free = learned;
-            }
-        } else {
-            free = filled;
-        }
+        let free = hold.arrived(&buf[..filled], eof, st.tracker.namespaces_mut());
         let used = framer
             .feed(&buf[..free], eof && free == filled, &mut |r| st.record(r))
             .map_err(RunError::Consumer)?;
         buf.copy_within(used..filled, 0);
         filled -= used;
-        free -= used;
-        learned = learned.saturating_sub(used);
+        hold.consumed(used);
         if eof {
             break;
         }
@@ -297,6 +330,168 @@ where
     }
     st.summary.bytes = total;
     Ok(st.summary)
+}
+
+/// A consumer of a live stream ([`run_live`]): records as they become complete, and word
+/// of a pause in the input.
+pub trait Live {
+    /// One record, as the callback of [`run`] gets it.
+    fn item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<()>;
+
+    /// No input came for the idle time: every complete line read so far has been handed
+    /// over (the record that was still open included). Called once per pause.
+    fn idle(&mut self, tracker: &Tracker) -> io::Result<()>;
+}
+
+/// What the reader of a live stream sends [`run_live`].
+#[derive(Debug)]
+pub enum Feed {
+    /// The next bytes of the input.
+    Data(Vec<u8>),
+    /// The input ended.
+    End,
+    /// Reading failed.
+    Error(io::Error),
+    /// Stop now (a signal): what was read is handed over as at the end of the input.
+    Stop,
+}
+
+/// How a live run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The input ended.
+    Input,
+    /// A [`Feed::Stop`] came.
+    Stopped,
+}
+
+/// A stream read on a thread of its own (see [`spawn_reader`]).
+pub struct LiveReader {
+    rx: mpsc::Receiver<Feed>,
+    stop: mpsc::SyncSender<Feed>,
+    /// Pieces go back to the reader to be filled again (no allocation per piece).
+    back: mpsc::Sender<Vec<u8>>,
+}
+
+impl LiveReader {
+    /// A sender for [`Feed::Stop`] (for example from a signal watcher).
+    pub fn stopper(&self) -> mpsc::SyncSender<Feed> {
+        self.stop.clone()
+    }
+}
+
+/// Read `reader` on a thread of its own, in [`CHUNK`]-sized pieces, into a channel for
+/// [`run_live`]. The channel holds at most a few pieces, so memory stays bounded when the
+/// consumer is slower than the input. The thread ends at the end of the input, on an
+/// error, or at its next read once the [`LiveReader`] is gone.
+pub fn spawn_reader(mut reader: Box<dyn Read + Send>) -> LiveReader {
+    let (tx, rx) = mpsc::sync_channel(4);
+    let (back, spare) = mpsc::channel::<Vec<u8>>();
+    let feed = tx.clone();
+    std::thread::spawn(move || loop {
+        let mut piece = spare.try_recv().unwrap_or_default();
+        piece.resize(CHUNK, 0);
+        let msg = match read_some(reader.as_mut(), &mut piece) {
+            Ok(0) => Feed::End,
+            Ok(n) => {
+                piece.truncate(n);
+                Feed::Data(piece)
+            }
+            Err(e) => Feed::Error(e),
+        };
+        let last = !matches!(msg, Feed::Data(_));
+        if feed.send(msg).is_err() || last {
+            return;
+        }
+    });
+    LiveReader { rx, stop: tx, back }
+}
+
+/// Frame, parse and track a live stream that arrives through `reader` (see [`spawn_reader`]),
+/// handing each record to `live` as soon as it is complete. When `idle` is given and no
+/// input came for that long, the complete lines read so far are framed as if the input
+/// had paused there (the open record is handed over, see [`Framer::feed_stalled`]) and
+/// [`Live::idle`] is called. `name` names the input in errors. The tracker is not finished.
+pub fn run_live<L: Live>(
+    name: &str,
+    reader: &LiveReader,
+    tracker: &mut Tracker,
+    idle: Option<std::time::Duration>,
+    live: &mut L,
+) -> Result<(Summary, Ended), RunError> {
+    let live = std::cell::RefCell::new(live);
+    let mut st = State::new(tracker, |i: &Item<'_>, t: &Tracker| {
+        live.borrow_mut().item(i, t)
+    });
+    let mut framer = Framer::new();
+    let mut hold = Hold::new(st.tracker.wants_prepare());
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut total = 0u64;
+    // True once the current pause was reported: wait for input (or a stop) without a timeout.
+    let mut paused = false;
+    let ended = loop {
+        let msg = match idle {
+            Some(d) if !paused => match reader.rx.recv_timeout(d) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    paused = true;
+                    if let Some(nl) = memchr::memrchr(b'\n', &buf) {
+                        // A pause releases the held log: its complete lines are prepared.
+                        hold.arrived(&buf[..=nl], true, st.tracker.namespaces_mut());
+                        framer
+                            .feed_stalled(&buf[..=nl], &mut |r| st.record(r))
+                            .map_err(RunError::Consumer)?;
+                        buf.drain(..=nl);
+                        hold.consumed(nl + 1);
+                    }
+                    live.borrow_mut()
+                        .idle(st.tracker)
+                        .map_err(RunError::Consumer)?;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => Feed::End,
+            },
+            _ => reader.rx.recv().unwrap_or(Feed::End),
+        };
+        match msg {
+            Feed::Data(piece) => {
+                paused = false;
+                total += piece.len() as u64;
+                buf.extend_from_slice(&piece);
+                // Back as it is: refilled, only the part past its length is zeroed again.
+                let _ = reader.back.send(piece);
+                let free = hold.arrived(&buf, false, st.tracker.namespaces_mut());
+                let used = framer
+                    .feed(&buf[..free], false, &mut |r| st.record(r))
+                    .map_err(RunError::Consumer)?;
+                buf.drain(..used);
+                hold.consumed(used);
+                if buf.capacity() > CHUNK * 8 && buf.len() < CHUNK {
+                    buf.shrink_to(CHUNK * 2);
+                }
+            }
+            Feed::End => break Ended::Input,
+            Feed::Stop => break Ended::Stopped,
+            Feed::Error(e) => {
+                // What was read before the error is handed over first.
+                hold.arrived(&buf, true, st.tracker.namespaces_mut());
+                framer
+                    .feed(&buf, true, &mut |r| st.record(r))
+                    .map_err(RunError::Consumer)?;
+                return Err(RunError::Input(InputError::new(
+                    name,
+                    "read failed",
+                    Some(e),
+                )));
+            }
+        }
+    };
+    hold.arrived(&buf, true, st.tracker.namespaces_mut());
+    framer
+        .feed(&buf, true, &mut |r| st.record(r))
+        .map_err(RunError::Consumer)?;
+    st.summary.bytes = total;
+    Ok((st.summary, ended))
 }
 
 /// [`run_with`] over bytes held in memory (a mapped file, a decoded buffer). The items

@@ -755,12 +755,13 @@ impl Tracker {
                         break;
                     }
                 }
-                // No evidence in the name: a code unit runs inside the one that started
-                // it (a trigger fired by a package's DML is the package's until its own
-                // name says otherwise).
+                // No evidence in the name: the org's own (a trigger or validation fired by
+                // a package's DML is the org's). Inheriting the enclosing namespace instead
+                // would make a subscriber view read back differently (fuzz regression
+                // view-fixed-1e29c259).
                 ns.or_else(|| namespace::from_signature(&mut self.ns, name))
                     .or_else(|| namespace::from_code_unit(&mut self.ns, name))
-                    .unwrap_or(inherit)
+                    .unwrap_or(NsId::DEFAULT)
             }
             EventType::MethodEntry => {
                 let mut f = ev.fields();

@@ -460,3 +460,262 @@ fn a_full_disk_as_stdout_is_an_error() {
         assert!(!o.stderr.is_empty(), "{args:?}: no message");
     }
 }
+
+/// `-o` into a folder that cannot be written: a clear message naming the output, exit 2,
+/// nothing created, the input untouched. Not as root, a fresh folder made read-only; as
+/// root (which writes into read-only folders, so chmod proves nothing) `/sys`, a folder
+/// in which even root cannot create a file. Either way the case runs.
+#[test]
+fn output_into_a_read_only_folder_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let log = common::fixture("pii.log");
+    let before = std::fs::read(&log).unwrap();
+    let ro = if unsafe_is_root() {
+        PathBuf::from("/sys")
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let ro = d.path().join("read-only");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        ro
+    };
+    let out = ro.join("out.log");
+    assert!(!out.exists());
+    for cmd in [&["view"][..], &["view", "--redact", "pii"], &["flame"]] {
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.extend([log.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let o = common::run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("dbglog: ") && err.contains(out.to_str().unwrap()),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("cannot create"), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}");
+    }
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+}
+
+/// SIGTERM while `scan` works through a big folder: the scan stops between files, the
+/// report of what was scanned is printed whole (valid NDJSON ending with its summary; the
+/// files not begun count as skipped), a message says so, exit 128 + 15. The run is held
+/// at a known point without any timing: a FIFO named between two folders blocks the
+/// single worker until the test, which opens the FIFO's writing end once scan has opened
+/// it, sends the signal and closes it.
+#[cfg(unix)]
+#[test]
+fn sigterm_during_scan_stops_between_files_with_a_whole_report() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let log = std::fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    let (first, rest) = (d.path().join("first"), d.path().join("rest"));
+    std::fs::create_dir(&first).unwrap();
+    std::fs::create_dir(&rest).unwrap();
+    for i in 0..20 {
+        write(&first, &format!("a{i:03}.log"), &log);
+    }
+    for i in 0..300 {
+        write(&rest, &format!("b{i:03}.log"), &log);
+    }
+    let fifo = d.path().join("hold.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let child = Command::new(common::bin())
+        .args(["scan", "-j", "1", "--format", "ndjson"])
+        .args([&first, &fifo, &rest])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the writing end without blocking succeeds once scan has the FIFO open.
+    let mut writer = None;
+    assert!(
+        common::wait_until(|| {
+            writer = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo)
+                .ok();
+            writer.is_some()
+        }),
+        "scan never opened the FIFO"
+    );
+    common::signal(&child, libc::SIGTERM);
+    drop(writer);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{err}");
+    assert!(err.contains("stopped by SIGTERM"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with('\n'), "output cut: {text}");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
+        .collect();
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary", "{summary}");
+    // Every input is accounted for; the first folder (before the FIFO) was scanned, and
+    // inputs not begun when the signal came are listed as such (how far the worker got
+    // past the FIFO before it blocked is up to rayon's order).
+    assert_eq!(summary["files"]["given"], 20 + 1 + 300, "{summary}");
+    let not_begun: Vec<&str> = summary["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["reason"] == "not scanned: stopped by SIGTERM")
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
+    assert!(!not_begun.is_empty(), "{summary}");
+    assert!(
+        not_begun.iter().all(|f| f.contains("rest")),
+        "{not_begun:?}"
+    );
+    assert!(
+        err.contains(&format!("{} of 321 inputs not scanned", not_begun.len())),
+        "{err}"
+    );
+    let affected = summary["files_affected"].as_array().unwrap();
+    for i in 0..20 {
+        let a = format!("a{i:03}.log");
+        assert!(
+            affected
+                .iter()
+                .any(|f| f["file"].as_str().unwrap().ends_with(&a)),
+            "{a} not scanned"
+        );
+    }
+}
+
+/// SIGTERM during `capture`: the log in progress is filed, marked partial, with no
+/// temporary file left and exit 128 + 15 (tests/capture.rs checks every log of a longer
+/// stream).
+#[cfg(unix)]
+#[test]
+fn sigterm_during_capture_files_the_log_in_progress() {
+    use std::io::Write;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("cap");
+    let log = std::fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    let cut = &log[..log.len() / 3];
+    let mut child =
+        common::spawn_piped(&["capture", "--dir", dir.to_str().unwrap(), "--idle", "1"]);
+    let mut sin = child.stdin.take().unwrap();
+    sin.write_all(cut).unwrap();
+    sin.flush().unwrap();
+    // Filed at the pause: capture has read it all.
+    assert!(common::wait_until(|| common::capture_index(&dir).len() == 1));
+    common::signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    drop(sin);
+    assert_eq!(
+        out.status.code(),
+        Some(128 + libc::SIGTERM),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let idx = common::capture_index(&dir);
+    assert_eq!(idx.len(), 1);
+    assert_eq!(idx[0]["partial"], true);
+    assert_eq!(idx[0]["bytes"].as_u64(), Some(cut.len() as u64));
+    let files = common::capture_files(&dir);
+    assert_eq!(files, vec![idx[0]["file"].as_str().unwrap().to_string()]);
+    assert_eq!(std::fs::read(dir.join(&files[0])).unwrap(), cut);
+}
+
+/// A stream that stalls in the middle of a log: capture files what came so far (complete
+/// lines) after `--idle`, while the stream is still open, marked partial; when the stream
+/// ends there, the file holds every byte.
+#[test]
+fn a_stream_that_stalls_mid_log_is_filed_after_idle() {
+    use std::io::Write;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("cap");
+    let log = std::fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let mid = log.len() / 2;
+    let line_end = mid + log[mid..].iter().position(|&c| c == b'\n').unwrap() + 1;
+    // Stall after half a line.
+    let stall = line_end + 10;
+    let mut child =
+        common::spawn_piped(&["capture", "--dir", dir.to_str().unwrap(), "--idle", "1"]);
+    let mut sin = child.stdin.take().unwrap();
+    sin.write_all(&log[..stall]).unwrap();
+    sin.flush().unwrap();
+    assert!(
+        common::wait_until(|| common::capture_index(&dir).len() == 1),
+        "nothing filed while the stream stalled"
+    );
+    let idx = common::capture_index(&dir);
+    assert_eq!(idx[0]["partial"], true);
+    let name = idx[0]["file"].as_str().unwrap().to_string();
+    // The complete lines; the half line waits for its end.
+    assert_eq!(std::fs::read(dir.join(&name)).unwrap(), &log[..line_end]);
+    drop(sin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let idx = common::capture_index(&dir);
+    assert_eq!(idx.len(), 1);
+    assert_eq!(idx[0]["partial"], true);
+    assert_eq!(std::fs::read(dir.join(&name)).unwrap(), &log[..stall]);
+    assert_eq!(common::capture_files(&dir), vec![name]);
+}
+
+/// A file truncated while dbglog reads it through its memory map: an error naming the file
+/// and exit 2, not death by SIGBUS. The run is held at a known point without any timing:
+/// `events` writes far more than a pipe holds, so it blocks on its full stdout with the map
+/// in use; the test truncates the file, then drains the output.
+#[cfg(unix)]
+#[test]
+fn a_file_truncated_while_mapped_is_an_error_not_sigbus() {
+    use std::io::Read;
+    let d = tempfile::tempdir().unwrap();
+    let mut big = b"61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO\n".to_vec();
+    let mut i = 0u64;
+    while big.len() < 48 << 20 {
+        big.extend_from_slice(
+            format!(
+                "12:00:00.1 ({})|USER_DEBUG|[1]|DEBUG|line {i} of a log that is about to shrink\n",
+                1000 + i
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    let p = write(d.path(), "shrinking.log", &big);
+    drop(big);
+    let mut child = Command::new(common::bin())
+        .args(["events", p.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 4096];
+    stdout.read_exact(&mut first).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = stdout.read_to_end(&mut sink);
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let mut err = String::new();
+    let _ = stderr.read_to_string(&mut err);
+    let status = child.wait().unwrap();
+    drain.join().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), None, "killed by a signal: {err}");
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("shrinking.log") && err.contains("shrank while it was being read"),
+        "{err}"
+    );
+}

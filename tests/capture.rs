@@ -529,3 +529,284 @@ fn findings_count_catalogue_matches_per_rule() {
     assert_eq!(cut["findings"]["LOG_MAX_SIZE"], 1);
     assert_eq!(cut["findings"]["LIMIT_CPU"], 2);
 }
+
+/// A live stream that pauses: a log is filed after `--idle` without input, long before the
+/// stream ends; when the log in progress goes on after a pause, its file is replaced and
+/// its index line updated (never a second line); nothing hidden is left at the end.
+#[test]
+fn a_pause_files_the_log_before_the_stream_ends() {
+    use std::io::Write;
+    let handled = fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let fatal = fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    // Cut the second log at a line end in its middle.
+    let cut = fatal[..fatal.len() / 2]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .unwrap()
+        + 1;
+    for gzip in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cap");
+        let d = dir.to_str().unwrap();
+        let mut args = vec!["capture", "--dir", d, "--idle", "1"];
+        if gzip {
+            args.push("--gzip");
+        }
+        let mut child = common::spawn_piped(&args);
+        let mut sin = child.stdin.take().unwrap();
+        let visible = |dir: &Path| -> Vec<String> {
+            common::capture_files(dir)
+                .into_iter()
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        };
+
+        sin.write_all(b"Executed successfully.\n").unwrap();
+        sin.write_all(&handled).unwrap();
+        sin.flush().unwrap();
+        assert!(
+            common::wait_until(|| common::capture_index(&dir).len() == 1),
+            "gzip {gzip}: the complete log was not filed during the pause"
+        );
+        let files = visible(&dir);
+        assert_eq!(files.len(), 1, "{files:?}");
+        common::assert_bytes_eq(&read_log(&dir.join(&files[0])), &handled, "first log");
+        let idx = common::capture_index(&dir);
+        assert_eq!(idx[0]["partial"], false);
+        assert_eq!(idx[0]["ended"], "pause");
+        assert_eq!(idx[0]["file"].as_str().unwrap(), files[0]);
+
+        // Half of the next log, then a pause: it is filed as it stands, marked partial.
+        sin.write_all(b"Executed successfully.\n").unwrap();
+        sin.write_all(&fatal[..cut]).unwrap();
+        sin.flush().unwrap();
+        let second = || {
+            common::capture_index(&dir)
+                .get(1)
+                .and_then(|r| r["file"].as_str().map(str::to_string))
+        };
+        assert!(
+            common::wait_until(|| second().is_some()),
+            "gzip {gzip}: the half log was not filed during the pause"
+        );
+        let name = second().unwrap();
+        common::assert_bytes_eq(&read_log(&dir.join(&name)), &fatal[..cut], "half log");
+        assert_eq!(common::capture_index(&dir)[1]["partial"], true);
+
+        // The rest comes: the same file now holds the whole log, and the index still has
+        // one line per log.
+        sin.write_all(&fatal[cut..]).unwrap();
+        drop(sin);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let idx = common::capture_index(&dir);
+        assert_eq!(idx.len(), 2, "{idx:?}");
+        assert_eq!(idx[1]["file"].as_str().unwrap(), name);
+        assert_eq!(idx[1]["partial"], false);
+        assert_eq!(idx[1]["bytes"].as_u64(), Some(fatal.len() as u64));
+        common::assert_bytes_eq(&read_log(&dir.join(&name)), &fatal, "whole second log");
+        common::assert_bytes_eq(
+            &read_log(&dir.join(&files[0])),
+            &handled,
+            "first log at end",
+        );
+        assert_eq!(
+            common::capture_files(&dir).len(),
+            2,
+            "{:?}",
+            common::capture_files(&dir)
+        );
+        // Each file is listed once on stdout.
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    }
+}
+
+/// SIGTERM in the middle of a stream: every log sent is on disk and indexed, the one that
+/// was cut marked partial, no temporary file left, exit 128 + 15.
+#[cfg(unix)]
+#[test]
+fn sigterm_files_every_log_sent() {
+    use std::io::Write;
+    let logs: Vec<Vec<u8>> = ["e2cp-handled.log", "limits-near.log", "e2cp-fatal.log"]
+        .iter()
+        .map(|f| fs::read(common::fixture(f)).unwrap())
+        .collect();
+    let half = &logs[2][..logs[2].len() / 2];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cap");
+    // No pause filing: only the signal files the third log.
+    let mut child =
+        common::spawn_piped(&["capture", "--dir", dir.to_str().unwrap(), "--idle", "0"]);
+    let mut sin = child.stdin.take().unwrap();
+    let mut sent = Vec::new();
+    for b in [&logs[0][..], &logs[1][..], half] {
+        sent.extend_from_slice(b"Executed successfully.\n");
+        sent.extend_from_slice(b);
+    }
+    sin.write_all(&sent).unwrap();
+    sin.flush().unwrap();
+    // The second log is filed when the third one's header has been read.
+    assert!(
+        common::wait_until(|| common::capture_index(&dir).len() == 2),
+        "the first two logs were not filed"
+    );
+    common::signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    drop(sin);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{err}");
+    assert!(err.contains("SIGTERM"), "{err}");
+    let idx = common::capture_index(&dir);
+    assert_eq!(idx.len(), 3, "{idx:?}");
+    for (i, rec) in idx.iter().enumerate() {
+        let got = read_log(&dir.join(rec["file"].as_str().unwrap()));
+        if i < 2 {
+            common::assert_bytes_eq(&got, &logs[i], &format!("log {i}"));
+            assert_eq!(rec["partial"], false);
+        } else {
+            // What was read of the third log: a start of the half sent (all of it, unless the
+            // signal came before the last bytes were read).
+            assert!(
+                !got.is_empty() && half.starts_with(&got),
+                "third log: {} bytes",
+                got.len()
+            );
+            assert_eq!(rec["partial"], true);
+            assert_eq!(rec["ended"], "SIGTERM");
+            assert_eq!(rec["bytes"].as_u64(), Some(got.len() as u64));
+        }
+    }
+    let files = common::capture_files(&dir);
+    assert_eq!(files.len(), 3, "temporary file left? {files:?}");
+    assert!(files.iter().all(|f| !f.starts_with('.')), "{files:?}");
+}
+
+/// `--idle` takes seconds; anything else is a usage error.
+#[test]
+fn bad_idle_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    for bad in ["-1", "soon", "inf"] {
+        let idle = format!("--idle={bad}");
+        let out = common::run_stdin(
+            &["capture", "--dir", tmp.path().to_str().unwrap(), &idle],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--idle"),
+            "{bad}"
+        );
+    }
+}
+
+/// A pause right after a record the view hides: lines that continue it after the pause
+/// stay hidden, and the file is the one an unpaused run writes.
+#[test]
+fn a_pause_after_a_hidden_record_keeps_its_continuation_hidden() {
+    use std::io::Write;
+    let log = fs::read(common::fixture("e2cp-handled.log")).unwrap();
+    let at = String::from_utf8_lossy(&log)
+        .find("E2CP routing 1 new case(s)\n")
+        .unwrap()
+        + "E2CP routing 1 new case(s)\n".len();
+    let secret = b"package continuation line\n";
+    let whole = [&log[..at], &secret[..], &log[at..]].concat();
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain");
+    capture(&plain, &["--as", "subscriber", "--idle", "0"], &whole);
+    let want = read_log(&plain.join(index(&plain)[0]["file"].as_str().unwrap()));
+    assert!(!String::from_utf8_lossy(&want).contains("package continuation"));
+
+    let dir = tmp.path().join("paused");
+    let mut child = common::spawn_piped(&[
+        "capture",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--as",
+        "subscriber",
+        "--idle",
+        "1",
+    ]);
+    let mut sin = child.stdin.take().unwrap();
+    sin.write_all(&log[..at]).unwrap();
+    sin.flush().unwrap();
+    assert!(common::wait_until(|| common::capture_index(&dir).len() == 1));
+    sin.write_all(secret).unwrap();
+    sin.write_all(&log[at..]).unwrap();
+    drop(sin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let idx = common::capture_index(&dir);
+    assert_eq!(idx.len(), 1);
+    let got = read_log(&dir.join(idx[0]["file"].as_str().unwrap()));
+    common::assert_bytes_eq(&got, &want, "paused vs unpaused subscriber view");
+}
+
+/// Ctrl-C on a pipe: the first SIGINT lets capture read on to the end of its input (the
+/// producer got it too and closes the pipe), then it exits 0 with every byte filed; a
+/// second SIGINT stops it at once with 128 + 2.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_on_a_pipe_waits_for_the_end_and_a_second_stops() {
+    use std::io::{BufRead, Write};
+    let log = fs::read(common::fixture("e2cp-fatal.log")).unwrap();
+    let half = log.len() / 2;
+    for twice in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cap");
+        let mut child =
+            common::spawn_piped(&["capture", "--dir", dir.to_str().unwrap(), "--idle", "1"]);
+        let mut sin = child.stdin.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let lines = std::thread::spawn(move || {
+            let mut all = String::new();
+            for l in std::io::BufReader::new(stderr).lines() {
+                let l = l.unwrap();
+                let _ = tx.send(l.clone());
+                all.push_str(&l);
+                all.push('\n');
+            }
+            all
+        });
+        sin.write_all(&log[..half]).unwrap();
+        sin.flush().unwrap();
+        // Filed at the pause: capture is running and watching its signals.
+        assert!(common::wait_until(|| common::capture_index(&dir).len() == 1));
+        common::signal(&child, libc::SIGINT);
+        let said = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("no word after Ctrl-C");
+        assert!(said.contains("Ctrl-C again"), "{said}");
+        if twice {
+            common::signal(&child, libc::SIGINT);
+            let status = child.wait().unwrap();
+            drop(sin);
+            let err = lines.join().unwrap();
+            assert_eq!(status.code(), Some(128 + libc::SIGINT), "{err}");
+            let idx = common::capture_index(&dir);
+            assert_eq!(idx.len(), 1);
+            assert_eq!(idx[0]["partial"], true);
+            assert_eq!(idx[0]["ended"], "SIGINT");
+        } else {
+            // Still reading: the rest arrives, then the pipe closes.
+            sin.write_all(&log[half..]).unwrap();
+            drop(sin);
+            let status = child.wait().unwrap();
+            let err = lines.join().unwrap();
+            assert_eq!(status.code(), Some(0), "{err}");
+            let idx = common::capture_index(&dir);
+            assert_eq!(idx.len(), 1);
+            assert_eq!(idx[0]["partial"], false);
+            assert_eq!(idx[0]["ended"], "end_of_input");
+            let got = read_log(&dir.join(idx[0]["file"].as_str().unwrap()));
+            common::assert_bytes_eq(&got, &log, "log after one Ctrl-C");
+        }
+        assert_eq!(common::capture_files(&dir).len(), 1);
+    }
+}

@@ -10,6 +10,14 @@
 //! or a [`name::Template`]), is renamed into place without ever overwriting an existing file,
 //! and one JSON line describing it is appended to `DIR/index.ndjson`.
 //!
+//! A live stream is read on a thread of its own ([`stream::spawn_reader`]), so that a pause
+//! in the input is noticed: after [`Options::idle`] without input the log in progress is
+//! published as it stands (a copy of its file so far, renamed into place, and its index
+//! line), and if it goes on, its file is replaced in one rename and its index line replaced
+//! in a rewritten index. Stop signals ([`Options::stop_signals`], watched with signal-hook)
+//! end the run like the end of the input: the log in progress is published, marked partial
+//! when it was cut, and no temporary file is left.
+//!
 //! Text lines between logs (banners) are dropped; text inside a log (the `Execute
 //! Anonymous:` preamble, text after a truncation marker) is kept. A UTF-8 byte order mark at
 //! the very start of the stream goes to the first log.
@@ -19,9 +27,9 @@ pub mod sink;
 
 use crate::event::{Event, EventType};
 use crate::framing::{Record, RecordKind};
-use crate::input::{Input, InputError};
+use crate::input::{Data, Input, InputError};
 use crate::rules::{Catalogue, MARKER_EVENT};
-use crate::stream::{self, Item, RunError};
+use crate::stream::{self, Feed, Item, RunError};
 use crate::track::{Located, Tracker};
 use crate::view::{Decision, Redactor, ViewOptions, ViewWriter};
 use name::{NameParts, Template};
@@ -33,6 +41,10 @@ use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Name of the index file inside the capture folder.
 pub const INDEX: &str = "index.ndjson";
@@ -164,6 +176,9 @@ impl Step for ViewStep {
     }
 }
 
+/// The default of `--idle`: a log is published after this long without input.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(3);
+
 /// Settings of a capture run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -173,6 +188,18 @@ pub struct Options {
     pub gzip: bool,
     /// How files are named.
     pub template: Template,
+    /// Publish the log in progress once a stream brought no input for this long (streams
+    /// only; `None`: only at the next header and at the end).
+    pub idle: Option<Duration>,
+    /// Signals that stop the run at once: the log in progress is published (marked partial
+    /// when it was cut) and [`Summary::stopped_by`] names the signal.
+    pub stop_signals: Vec<i32>,
+    /// Signals whose first arrival lets the run go on to the end of its input (the producer
+    /// of a pipe got the same Ctrl-C and is about to close it); a second one stops at once.
+    pub drain_signals: Vec<i32>,
+    /// Called (on the watching thread) when a drain signal first arrives, for example to
+    /// tell the user that a second one stops at once.
+    pub on_drain: Option<fn(i32)>,
 }
 
 /// One log written to disk.
@@ -198,6 +225,8 @@ pub struct Summary {
     /// Reading the input failed: it was treated as the end of the stream (the last log is
     /// marked partial).
     pub read_error: Option<InputError>,
+    /// The run was stopped by this signal.
+    pub stopped_by: Option<i32>,
 }
 
 /// A capture error: the folder or a file could not be written. Logs completed before it
@@ -382,6 +411,52 @@ impl Findings {
 struct Current {
     w: LogWriter,
     tmp: PathBuf,
+    /// Set once the log was published at a pause.
+    published: Option<Published>,
+}
+
+/// A log published at a pause, whose file and index line are rewritten if it goes on.
+struct Published {
+    path: PathBuf,
+    /// Offset and length of its line in the index.
+    index_at: u64,
+    index_len: u64,
+    /// What the published file holds.
+    bytes: u64,
+    partial: bool,
+}
+
+/// How a log's file was closed, for the index's `ended`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    NextLog,
+    Input,
+    Pause,
+    ReadError,
+    Signal(i32),
+}
+
+impl End {
+    fn label(self) -> &'static str {
+        match self {
+            End::NextLog => "next_log",
+            End::Input => "end_of_input",
+            End::Pause => "pause",
+            End::ReadError => "read_error",
+            End::Signal(s) => signal_name(s),
+        }
+    }
+}
+
+/// The name of a signal that stops a capture.
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        _ => "signal",
+    }
 }
 
 struct Capturer<'o, S: Step> {
@@ -392,7 +467,6 @@ struct Capturer<'o, S: Step> {
     pid: u32,
     tmp_seq: u64,
     seq: u64,
-    date: String,
     view: String,
     redaction: Vec<String>,
     cur: Option<Current>,
@@ -405,6 +479,11 @@ struct Capturer<'o, S: Step> {
     pend_spans: Vec<(usize, usize, u64, u64)>,
     last_line: u64,
     log_no: u32,
+    /// The last record written was hidden (or replaced) by the view.
+    last_hidden: bool,
+    /// The input paused right after a hidden record: text lines that follow continue it,
+    /// and stay hidden.
+    hidden_tail: bool,
     summary: Summary,
 }
 
@@ -421,19 +500,9 @@ impl<S: Step> Capturer<'_, S> {
     }
 
     fn open_log(&mut self, tracker: &Tracker) -> io::Result<()> {
-        let (file, tmp) = loop {
-            self.tmp_seq += 1;
-            let tmp = self
-                .opts
-                .dir
-                .join(format!(".capture-{}-{}.tmp", self.pid, self.tmp_seq));
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(f) => break (f, tmp),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Self::err(&tmp, "cannot create", e)),
-            }
-        };
+        let (file, tmp) = self.new_tmp()?;
         self.cur = Some(Current {
+            published: None,
             w: LogWriter::new(
                 file,
                 self.parts
@@ -533,6 +602,10 @@ impl<S: Step> Capturer<'_, S> {
         self.last_line = rec.line;
         self.log_no = item.log;
         match rec.kind {
+            RecordKind::Text if self.hidden_tail => {
+                self.summary.dropped_bytes += rec.raw.len() as u64;
+                Ok(())
+            }
             RecordKind::Text => {
                 if self.pend.len() + rec.raw.len() > PENDING_CAP {
                     if self.cur.is_some() {
@@ -555,10 +628,12 @@ impl<S: Step> Capturer<'_, S> {
             RecordKind::Header => {
                 if self.cur.is_some() {
                     self.flush_leading_blank(tracker)?;
-                    self.finish_log(tracker, false)?;
+                    self.finish_log(tracker, false, End::NextLog)?;
                 }
                 // Text between the previous log and this header: banners.
                 self.drop_pending();
+                self.last_hidden = false;
+                self.hidden_tail = false;
                 self.open_log(tracker)?;
                 let line = trim_eol(rec.raw);
                 let v = line.split(|&c| c == b' ').next().unwrap_or(b"");
@@ -574,6 +649,8 @@ impl<S: Step> Capturer<'_, S> {
                 }
                 self.flush_pending(tracker)?;
                 let shown = self.write_item(item, tracker)?;
+                self.last_hidden = !shown;
+                self.hidden_tail = false;
                 match &item.event {
                     Some(ev) => {
                         self.meta.on_event(ev, shown);
@@ -591,8 +668,231 @@ impl<S: Step> Capturer<'_, S> {
         }
     }
 
-    /// Close the open log: finish its file, give it its final name, index it.
-    fn finish_log(&mut self, tracker: &Tracker, partial: bool) -> io::Result<()> {
+    /// A fresh hidden temporary file in the folder.
+    fn new_tmp(&mut self) -> io::Result<(File, PathBuf)> {
+        loop {
+            self.tmp_seq += 1;
+            let tmp = self
+                .opts
+                .dir
+                .join(format!(".capture-{}-{}.tmp", self.pid, self.tmp_seq));
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(f) => return Ok((f, tmp)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Self::err(&tmp, "cannot create", e)),
+            }
+        }
+    }
+
+    /// The index line of the open log, as it stands.
+    fn index_line(
+        &mut self,
+        file_name: &str,
+        bytes: u64,
+        partial: bool,
+        end: End,
+    ) -> io::Result<Vec<u8>> {
+        let user = self.step.meta_text(&self.meta.user).into_owned();
+        let entry = self.step.meta_text(&self.meta.entry).into_owned();
+        let findings = self.findings.by_id();
+        let rec = IndexRecord {
+            file: file_name,
+            bytes,
+            api_version: non_empty(&self.meta.api_version),
+            user: self.meta.has_user.then(|| String::from_utf8_lossy(&user)),
+            entry_point: self.meta.has_entry.then(|| String::from_utf8_lossy(&entry)),
+            first_nanos: self.meta.first_nanos,
+            last_nanos: self.meta.last_nanos,
+            view: &self.view,
+            redaction: &self.redaction,
+            truncated: self.meta.truncated,
+            partial,
+            ended: end.label(),
+            findings: &findings,
+        };
+        let mut line = serde_json::to_vec(&rec).map_err(io::Error::other)?;
+        line.push(b'\n');
+        Ok(line)
+    }
+
+    /// Give the finished file `tmp` of the open log its final name (never replacing an
+    /// existing file) and append its index line. Returns the path and where the line went.
+    fn publish_new(
+        &mut self,
+        tmp: &Path,
+        bytes: u64,
+        partial: bool,
+        end: End,
+    ) -> io::Result<Published> {
+        self.seq += 1;
+        let user = self.step.meta_text(&self.meta.user).into_owned();
+        let entry = self.step.meta_text(&self.meta.entry).into_owned();
+        let date = if self.opts.template.uses_date() {
+            name::local_date()
+        } else {
+            String::new()
+        };
+        let stem = self.opts.template.render(&NameParts {
+            seq: self.seq,
+            wall_ms: self.meta.first_wall,
+            nanos: self.meta.first_nanos,
+            user: &user,
+            entry: &entry,
+            date: &date,
+        });
+        let ext = if self.opts.gzip { ".log.gz" } else { ".log" };
+        let first = self.next_suffix.get(&stem).copied().unwrap_or(1);
+        let path = match place(tmp, &self.opts.dir, &stem, ext, first) {
+            Ok((p, k)) => {
+                self.next_suffix.insert(stem, k + 1);
+                p
+            }
+            Err(e) => {
+                let _ = fs::remove_file(tmp);
+                return Err(Self::err(
+                    &self.opts.dir,
+                    "cannot name the captured file",
+                    e,
+                ));
+            }
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let line = self.index_line(&file_name, bytes, partial, end)?;
+        let index_path = self.opts.dir.join(INDEX);
+        let index_at = self
+            .index
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|e| Self::err(&index_path, "cannot append", e))?;
+        self.index
+            .write_all(&line)
+            .and_then(|_| self.index.flush())
+            .map_err(|e| Self::err(&index_path, "cannot append", e))?;
+        self.summary.logs += 1;
+        if partial {
+            self.summary.partial += 1;
+        }
+        (self.on_done)(&Captured {
+            path: path.clone(),
+            bytes,
+            partial,
+        });
+        Ok(Published {
+            path,
+            index_at,
+            index_len: line.len() as u64,
+            bytes,
+            partial,
+        })
+    }
+
+    /// The open log was published at a pause and has changed: `tmp` (finished) replaces
+    /// its file in one rename, and its index line is replaced in a rewritten index.
+    fn publish_again(
+        &mut self,
+        tmp: &Path,
+        p: &mut Published,
+        bytes: u64,
+        partial: bool,
+        end: End,
+    ) -> io::Result<()> {
+        if let Err(e) = fs::rename(tmp, &p.path) {
+            let _ = fs::remove_file(tmp);
+            return Err(Self::err(&p.path, "cannot replace", e));
+        }
+        let file_name = p
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let line = self.index_line(&file_name, bytes, partial, end)?;
+        let index_path = self.opts.dir.join(INDEX);
+        let err = |e| Self::err(&index_path, "cannot rewrite", e);
+        let old = fs::read(&index_path).map_err(err)?;
+        let (at, len) = (p.index_at as usize, p.index_len as usize);
+        let mut text = Vec::with_capacity(old.len() + line.len());
+        if at + len <= old.len() && old[at..at + len].ends_with(b"\n") {
+            text.extend_from_slice(&old[..at]);
+            text.extend_from_slice(&line);
+            text.extend_from_slice(&old[at + len..]);
+        } else {
+            // The index was changed under us: add the line rather than lose it.
+            text.extend_from_slice(&old);
+            p.index_at = old.len() as u64;
+            text.extend_from_slice(&line);
+        }
+        let (mut f, new_index) = self.new_tmp()?;
+        let written = f
+            .write_all(&text)
+            .and_then(|_| f.sync_all())
+            .and_then(|_| fs::rename(&new_index, &index_path));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&new_index);
+            return Err(err(e));
+        }
+        self.index = OpenOptions::new()
+            .append(true)
+            .open(&index_path)
+            .map_err(err)?;
+        p.index_len = line.len() as u64;
+        if p.partial != partial {
+            if partial {
+                self.summary.partial += 1;
+            } else {
+                self.summary.partial -= 1;
+            }
+        }
+        p.bytes = bytes;
+        p.partial = partial;
+        Ok(())
+    }
+
+    /// The input paused: publish the open log as it stands (its file is a copy of the
+    /// bytes so far; the log goes on in its temporary file). Blank lines held back go with
+    /// it, as at a header; other text held back (maybe a banner) waits.
+    fn on_pause(&mut self, tracker: &Tracker) -> io::Result<()> {
+        if self.cur.is_none() {
+            return Ok(());
+        }
+        self.flush_leading_blank(tracker)?;
+        self.hidden_tail = self.last_hidden;
+        let partial = looks_partial(tracker, &self.meta);
+        let mut cur = self.cur.take().expect("a log is open");
+        let res = self.publish_snapshot(&mut cur, partial);
+        self.cur = Some(cur);
+        res
+    }
+
+    fn publish_snapshot(&mut self, cur: &mut Current, partial: bool) -> io::Result<()> {
+        let bytes = cur.w.bytes();
+        if cur
+            .published
+            .as_ref()
+            .is_some_and(|p| p.bytes == bytes && p.partial == partial)
+        {
+            return Ok(());
+        }
+        let (f, snap) = self.new_tmp()?;
+        drop(f);
+        if let Err(e) = cur.w.snapshot(&cur.tmp, &snap) {
+            let _ = fs::remove_file(&snap);
+            return Err(Self::err(&cur.tmp, "cannot write", e));
+        }
+        match cur.published.as_mut() {
+            Some(p) => self.publish_again(&snap, p, bytes, partial, End::Pause),
+            None => {
+                cur.published = Some(self.publish_new(&snap, bytes, partial, End::Pause)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Close the open log: finish its file, give it its final name (or, if it was
+    /// published at a pause, replace that file when it changed), index it.
+    fn finish_log(&mut self, tracker: &Tracker, partial: bool, end: End) -> io::Result<()> {
         let Some(mut cur) = self.cur.take() else {
             return Ok(());
         };
@@ -608,69 +908,15 @@ impl<S: Step> Capturer<'_, S> {
                 return Err(Self::err(&cur.tmp, "cannot write", e));
             }
         }
-        self.seq += 1;
-        let user = self.step.meta_text(&self.meta.user).into_owned();
-        let entry = self.step.meta_text(&self.meta.entry).into_owned();
-        let stem = self.opts.template.render(&NameParts {
-            seq: self.seq,
-            wall_ms: self.meta.first_wall,
-            nanos: self.meta.first_nanos,
-            user: &user,
-            entry: &entry,
-            date: &self.date,
-        });
-        let ext = if self.opts.gzip { ".log.gz" } else { ".log" };
-        let first = self.next_suffix.get(&stem).copied().unwrap_or(1);
-        let path = match place(&cur.tmp, &self.opts.dir, &stem, ext, first) {
-            Ok((p, k)) => {
-                self.next_suffix.insert(stem, k + 1);
-                p
-            }
-            Err(e) => {
+        match cur.published {
+            None => self.publish_new(&cur.tmp, bytes, partial, end).map(|_| ()),
+            Some(p) if p.bytes == bytes && p.partial == partial => {
+                // Nothing new since the pause: the published file stays.
                 let _ = fs::remove_file(&cur.tmp);
-                return Err(Self::err(
-                    &self.opts.dir,
-                    "cannot name the captured file",
-                    e,
-                ));
+                Ok(())
             }
-        };
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let findings = self.findings.by_id();
-        let rec = IndexRecord {
-            file: &file_name,
-            bytes,
-            api_version: non_empty(&self.meta.api_version),
-            user: self.meta.has_user.then(|| String::from_utf8_lossy(&user)),
-            entry_point: self.meta.has_entry.then(|| String::from_utf8_lossy(&entry)),
-            first_nanos: self.meta.first_nanos,
-            last_nanos: self.meta.last_nanos,
-            view: &self.view,
-            redaction: &self.redaction,
-            truncated: self.meta.truncated,
-            partial,
-            findings: &findings,
-        };
-        let mut line = serde_json::to_vec(&rec).map_err(io::Error::other)?;
-        line.push(b'\n');
-        let index_path = self.opts.dir.join(INDEX);
-        self.index
-            .write_all(&line)
-            .and_then(|_| self.index.flush())
-            .map_err(|e| Self::err(&index_path, "cannot append", e))?;
-        self.summary.logs += 1;
-        if partial {
-            self.summary.partial += 1;
+            Some(mut p) => self.publish_again(&cur.tmp, &mut p, bytes, partial, end),
         }
-        (self.on_done)(&Captured {
-            path,
-            bytes,
-            partial,
-        });
-        Ok(())
     }
 
     fn abandon(&mut self) {
@@ -747,6 +993,7 @@ struct IndexRecord<'a> {
     redaction: &'a [String],
     truncated: bool,
     partial: bool,
+    ended: &'a str,
     findings: &'a BTreeMap<&'a str, u64>,
 }
 
@@ -760,7 +1007,9 @@ fn looks_partial(tracker: &Tracker, meta: &Meta) -> bool {
 }
 
 /// Capture `input` into `opts.dir` through `step`. `on_done` is called for each log once
-/// its file is in place and indexed.
+/// its file is first in place and indexed (at the next header, at the end, or at a pause;
+/// a later replacement of the same file is not reported again). A streamed input's reader
+/// is taken out of `input` (left empty); its thread ends with the stream.
 ///
 /// A read error ends the stream like EOF (the last log is marked partial) and is returned
 /// in [`Summary::read_error`]. Write errors stop the run and are returned as an
@@ -798,11 +1047,6 @@ pub fn capture<S: Step>(
                 },
             )
         })?;
-    let date = if opts.template.uses_date() {
-        name::local_date()
-    } else {
-        String::new()
-    };
     let mut cap = Capturer {
         opts,
         view: step.view_label(),
@@ -813,7 +1057,6 @@ pub fn capture<S: Step>(
         pid: std::process::id(),
         tmp_seq: 0,
         seq: 0,
-        date,
         cur: None,
         parts: None,
         next_suffix: HashMap::new(),
@@ -824,9 +1067,39 @@ pub fn capture<S: Step>(
         pend_spans: Vec::with_capacity(16),
         last_line: 0,
         log_no: 0,
+        last_hidden: false,
+        hidden_tail: false,
         summary: Summary::default(),
     };
-    let res = stream::run(input, tracker, |item, t| cap.on_item(item, t));
+    let stop = Arc::new(AtomicI32::new(0));
+    let name = input.name.clone();
+    let res = match std::mem::replace(&mut input.data, Data::Owned(Vec::new())) {
+        Data::Stream(r) => {
+            let reader = stream::spawn_reader(r);
+            let _watch = SignalWatch::start(opts, &stop, Some(reader.stopper()));
+            stream::run_live(&name, &reader, tracker, opts.idle, &mut cap).map(|_| ())
+        }
+        data => {
+            input.data = data;
+            let _watch = SignalWatch::start(opts, &stop, None);
+            let res = stream::run(input, tracker, |item, t| {
+                if stop.load(Ordering::Relaxed) != 0 {
+                    return Err(io::Error::other(Stopped));
+                }
+                cap.on_item(item, t)
+            });
+            match res {
+                Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|e| e.is::<Stopped>()) => {
+                    Ok(())
+                }
+                r => r.map(|_| ()),
+            }
+        }
+    };
+    let stopped_by = match stop.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    };
     let mut read_error = None;
     match res {
         Ok(_) => {}
@@ -836,6 +1109,11 @@ pub fn capture<S: Step>(
             return Err(e);
         }
     }
+    let how = match (stopped_by, &read_error) {
+        (Some(s), _) => End::Signal(s),
+        (None, Some(_)) => End::ReadError,
+        (None, None) => End::Input,
+    };
     let end = (|| {
         if cap.cur.is_some() {
             // Text after the last event belongs to the last log.
@@ -846,7 +1124,7 @@ pub fn capture<S: Step>(
         let partial =
             cap.cur.is_some() && (read_error.is_some() || looks_partial(tracker, &cap.meta));
         tracker.finish(cap.last_line);
-        cap.finish_log(tracker, partial)
+        cap.finish_log(tracker, partial, how)
     })();
     if let Err(e) = end {
         cap.abandon();
@@ -854,5 +1132,91 @@ pub fn capture<S: Step>(
     }
     let mut summary = cap.summary;
     summary.read_error = read_error;
+    summary.stopped_by = stopped_by;
     Ok(summary)
+}
+
+impl<S: Step> stream::Live for Capturer<'_, S> {
+    #[inline]
+    fn item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<()> {
+        self.on_item(item, tracker)
+    }
+
+    fn idle(&mut self, tracker: &Tracker) -> io::Result<()> {
+        self.on_pause(tracker)
+    }
+}
+
+/// The consumer's error that stops a run over a file at a signal.
+#[derive(Debug)]
+struct Stopped;
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stopped by a signal")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Watches the stop signals of a run on a thread of its own (signal-hook): a stop signal
+/// is stored in `stop` and, for a stream, sent as [`Feed::Stop`] so that a run waiting for
+/// input wakes at once. Dropped, it stops watching.
+struct SignalWatch {
+    handle: Option<signal_hook::iterator::Handle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SignalWatch {
+    fn start(opts: &Options, stop: &Arc<AtomicI32>, feed: Option<SyncSender<Feed>>) -> Self {
+        let mut all = opts.stop_signals.clone();
+        all.extend(&opts.drain_signals);
+        let none = SignalWatch {
+            handle: None,
+            thread: None,
+        };
+        if all.is_empty() {
+            return none;
+        }
+        let Ok(mut signals) = signal_hook::iterator::Signals::new(&all) else {
+            return none;
+        };
+        let handle = signals.handle();
+        let drain = opts.drain_signals.clone();
+        let on_drain = opts.on_drain;
+        let stop = Arc::clone(stop);
+        let thread = std::thread::spawn(move || {
+            let mut drained = false;
+            for sig in signals.forever() {
+                if drain.contains(&sig) && !drained {
+                    drained = true;
+                    if let Some(f) = on_drain {
+                        f(sig);
+                    }
+                    continue;
+                }
+                if stop.load(Ordering::SeqCst) == 0 {
+                    stop.store(sig, Ordering::SeqCst);
+                    if let Some(f) = &feed {
+                        let _ = f.send(Feed::Stop);
+                    }
+                }
+            }
+        });
+        SignalWatch {
+            handle: Some(handle),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for SignalWatch {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.close();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

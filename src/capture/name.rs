@@ -61,7 +61,7 @@ pub struct NameParts<'a> {
     pub user: &'a [u8],
     /// The entry point (first CODE_UNIT_STARTED name).
     pub entry: &'a [u8],
-    /// The local run date, `YYYY-MM-DD`.
+    /// The local date when the log is filed, `YYYY-MM-DD`.
     pub date: &'a str,
 }
 
@@ -103,7 +103,7 @@ impl Template {
         Ok(Template { pieces })
     }
 
-    /// True if the template uses `{date}` (which costs a look-up of the local date).
+    /// True if the template uses `{date}` (which costs a look-up of the local time).
     pub fn uses_date(&self) -> bool {
         self.pieces.contains(&Piece::Date)
     }
@@ -177,32 +177,44 @@ pub fn safe_stem(raw: &[u8]) -> String {
     out
 }
 
-/// Today's date in local time as `YYYY-MM-DD`. Asks the system's `date` command (which
-/// knows the time zone); falls back to the UTC date when that is not available.
+/// Today's date in local time as `YYYY-MM-DD`, from the C library's `localtime_r` (which
+/// reads the time zone from `TZ` or the system's zone file; no process is started). Falls
+/// back to the UTC date when the local time is not known.
 pub fn local_date() -> String {
-    if let Ok(out) = std::process::Command::new("date")
-        .arg("+%Y-%m-%d")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    #[cfg(unix)]
     {
-        if out.status.success() {
-            let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if s.len() == 10 && s.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
-                return s;
-            }
+        let t = now as libc::time_t;
+        // SAFETY: `tm` is plain data that `localtime_r` fills; both pointers are valid for
+        // the call and `localtime_r` keeps neither.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        if !unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+            return format!(
+                "{:04}-{:02}-{:02}",
+                tm.tm_year as i64 + 1900,
+                tm.tm_mon + 1,
+                tm.tm_mday
+            );
         }
     }
-    utc_date()
+    date_of(now)
+}
+
+/// The UTC date of `secs` seconds after the epoch, `YYYY-MM-DD`.
+fn date_of(secs: u64) -> String {
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Today's date in UTC as `YYYY-MM-DD`.
 pub fn utc_date() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    format!("{y:04}-{m:02}-{d:02}")
+    date_of(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
@@ -265,5 +277,17 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(date_of(1_709_251_199), "2024-02-29");
+    }
+
+    #[test]
+    fn local_date_is_a_date() {
+        let d = local_date();
+        assert_eq!(d.len(), 10, "{d}");
+        assert!(d.bytes().enumerate().all(|(i, c)| if i == 4 || i == 7 {
+            c == b'-'
+        } else {
+            c.is_ascii_digit()
+        }));
     }
 }

@@ -9,6 +9,7 @@
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use std::fs::File;
 use std::io::{self, Write};
+use std::path::Path;
 
 /// Input buffer in front of the file (or the compressor): large, so the compressor sees big
 /// chunks and the file gets few, large writes.
@@ -99,6 +100,8 @@ impl LogWriter {
                     input = &input[(comp.total_in() - before) as usize..];
                     let done = match flush {
                         FlushCompress::Finish => status == Status::StreamEnd,
+                        // A sync flush is complete once the compressor left room unused.
+                        FlushCompress::Sync => input.is_empty() && out.len() < out.capacity(),
                         _ => input.is_empty(),
                     };
                     if done {
@@ -107,6 +110,34 @@ impl LogWriter {
                 }
                 buf.clear();
             }
+        }
+        Ok(())
+    }
+
+    /// Make `to` a complete file of everything written so far, while this writer goes on:
+    /// `from` is this writer's own file. The buffered bytes are pushed to it first; for
+    /// gzip with a sync flush (the deflate stream then ends on a byte boundary and can go
+    /// on), and the copy gets an empty final block and the trailer of the bytes so far.
+    pub fn snapshot(&mut self, from: &Path, to: &Path) -> io::Result<()> {
+        match self.parts.gz.is_some() {
+            false => self.drain(FlushCompress::None)?,
+            true => {
+                self.drain(FlushCompress::Sync)?;
+                let out = &mut self.parts.out;
+                self.file.write_all(out)?;
+                out.clear();
+            }
+        }
+        std::fs::copy(from, to)?;
+        if let Some((_, crc)) = &self.parts.gz {
+            // An empty fixed-Huffman block with BFINAL set, then CRC-32 and length.
+            let mut tail = vec![0x03, 0x00];
+            tail.extend_from_slice(&crc.sum().to_le_bytes());
+            tail.extend_from_slice(&(self.bytes as u32).to_le_bytes());
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(to)?
+                .write_all(&tail)?;
         }
         Ok(())
     }
@@ -162,5 +193,45 @@ impl Write for LogWriter {
     /// [`finish`](LogWriter::finish) writes it all.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A snapshot is a complete file of the bytes so far, plain or gzip, and the writer goes
+    /// on to a complete file of all of them.
+    #[test]
+    fn snapshot_then_go_on() {
+        let d = tempfile::tempdir().unwrap();
+        for gzip in [false, true] {
+            let work = d.path().join("work");
+            let snap = d.path().join("snap");
+            let mut w = LogWriter::new(File::create(&work).unwrap(), Parts::new(gzip));
+            let first: Vec<u8> = (0..300_000u32)
+                .flat_map(|i| (i % 251).to_le_bytes())
+                .collect();
+            w.write_all(&first).unwrap();
+            w.snapshot(&work, &snap).unwrap();
+            w.write_all(b"more lines\n").unwrap();
+            w.finish().unwrap();
+            let read = |p: &Path| {
+                let raw = std::fs::read(p).unwrap();
+                if !gzip {
+                    return raw;
+                }
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&raw[..])
+                    .read_to_end(&mut out)
+                    .unwrap();
+                out
+            };
+            assert!(read(&snap) == first, "gzip {gzip}: snapshot");
+            let mut all = first.clone();
+            all.extend_from_slice(b"more lines\n");
+            assert!(read(&work) == all, "gzip {gzip}: whole");
+        }
     }
 }

@@ -5,30 +5,39 @@ use crate::capture::{self, Captured, FullStep, Options, ViewStep};
 use crate::cli::exit;
 use crate::output;
 use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
-use std::io::Write;
+use libc::{SIGHUP, SIGINT, SIGTERM};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Arguments of `dbglog capture`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Each log in the stream (it starts at a header line) becomes one file in DIR, written as it
-arrives under a hidden temporary name and renamed into place when the log is complete.
-Banner lines between logs are dropped. DIR/index.ndjson gets one JSON line per file.
-Files are never overwritten: a later run into the same DIR adds files and index lines.
+arrives under a hidden temporary name and renamed into place when the log is complete: at
+the next header, at the end of the input, or once the input paused for --idle seconds. A
+log that goes on after such a pause has its file replaced (in one rename) and its index
+line updated. Banner lines between logs are dropped. DIR/index.ndjson gets one JSON line
+per file. Files are never overwritten: a later run into the same DIR adds files and index
+lines.
 
 Name placeholders (--name):
   {n}      sequence number of the log in this run (1, 2, ...)
   {time}   wall-clock time of the log's first event, HHMMSS.mmm
   {user}   the user name from USER_INFO
   {entry}  the entry point: the first CODE_UNIT_STARTED name
-  {date}   the local date of the run, YYYY-MM-DD
+  {date}   the local date when the log was filed, YYYY-MM-DD
   {nanos}  the first event's NANOS value
 Names keep only A-Z a-z 0-9 . _ - (other characters become _), are capped at 120
 characters, and get -2, -3, ... when the name is taken.
 
 Stopping: Ctrl-C in `sf apex tail log | dbglog capture --dir logs` stops the producer; the
-pipe closes and capture finishes the log in progress (marked partial in the index) and
-exits 0. Reading from a pipe, capture itself ignores Ctrl-C so that it can do this.")]
+pipe closes and capture files the log in progress (marked partial in the index when it was
+cut) and exits 0. Reading from a pipe, capture waits for that end of its input after a
+first Ctrl-C; a second one stops it at once. SIGTERM and SIGHUP (and Ctrl-C when the input
+is a file or a terminal) stop it at once: the log in progress is filed, marked partial when
+it was cut, no temporary file is left, and the exit status is 128 + the signal's number
+(143 for SIGTERM, 129 for SIGHUP, 130 for SIGINT).")]
 pub struct Args {
     /// The stream to read: a file, or `-` for stdin.
     #[arg(default_value = "-", value_name = "INPUT")]
@@ -50,6 +59,17 @@ pub struct Args {
     /// Default: '{time}_{user}_{entry}'. Placeholders are listed below.
     #[arg(long, value_name = "TEMPLATE")]
     pub name: Option<String>,
+    /// Publish the log in progress once the input brought nothing for this many seconds
+    /// (fractions allowed; 0: only at the next header and at the end of the input).
+    #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = parse_idle)]
+    pub idle: Duration,
+}
+
+fn parse_idle(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!("'{s}' is not a number of seconds from 0 to 86400")),
+    }
 }
 
 /// Run `dbglog capture`.
@@ -68,13 +88,27 @@ pub fn run(args: Args) -> u8 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    if args.input == "-" {
-        ignore_sigint_on_pipe();
-    }
+    // Ctrl-C on a pipeline reaches the producer too: its exit ends the input, and capture
+    // waits for that (a second Ctrl-C stops at once). Elsewhere Ctrl-C stops at once.
+    let pipe = matches!(input.data, crate::input::Data::Stream(_))
+        && !(args.input == "-" && std::io::stdin().is_terminal());
+    let (stop_signals, drain_signals) = if pipe {
+        (vec![SIGTERM, SIGHUP], vec![SIGINT])
+    } else {
+        (vec![SIGTERM, SIGHUP, SIGINT], vec![])
+    };
     let opts = Options {
         dir: args.dir.clone(),
         gzip: args.gzip,
         template,
+        idle: (!args.idle.is_zero()).then_some(args.idle),
+        stop_signals,
+        drain_signals,
+        on_drain: Some(|_| {
+            output::error_line(
+                &"Ctrl-C: capture files the log in progress when the input ends (Ctrl-C again stops it now)",
+            )
+        }),
     };
     let view_opts = ViewOptions {
         visibility: Visibility::new(&args.view, &[]),
@@ -106,7 +140,23 @@ pub fn run(args: Args) -> u8 {
                     "{e} (treated as the end of the stream; the last log is marked partial)"
                 ));
             }
-            exit::OK
+            match summary.stopped_by {
+                Some(sig) => {
+                    output::error_line(&format!(
+                        "stopped by {}: {} log(s) filed in {}{}",
+                        capture::signal_name(sig),
+                        summary.logs,
+                        args.dir.display(),
+                        if summary.partial > 0 {
+                            " (a log that was cut is marked partial)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    (128 + sig).clamp(0, 255) as u8
+                }
+                None => exit::OK,
+            }
         }
         Err(e) => {
             output::error_line(&e);
@@ -114,27 +164,3 @@ pub fn run(args: Args) -> u8 {
         }
     }
 }
-
-/// Reading a pipe, let Ctrl-C reach only the producer: its exit closes the pipe, and
-/// capture then finishes the log in progress cleanly. (A terminal on stdin keeps the
-/// default, so Ctrl-C still stops an interactive capture.)
-#[cfg(unix)]
-fn ignore_sigint_on_pipe() {
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() {
-        return;
-    }
-    extern "C" {
-        fn signal(signum: i32, handler: usize) -> usize;
-    }
-    const SIGINT: i32 = 2;
-    const SIG_IGN: usize = 1;
-    // SAFETY: `signal` is the C library's; setting SIGINT to SIG_IGN installs no Rust code
-    // as a handler, so nothing runs in signal context.
-    unsafe {
-        signal(SIGINT, SIG_IGN);
-    }
-}
-
-#[cfg(not(unix))]
-fn ignore_sigint_on_pipe() {}

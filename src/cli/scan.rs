@@ -8,13 +8,33 @@ use crate::scan::report::{self, Summary};
 use crate::scan::{walk, Options, Scanner, Status};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// SIGTERM, SIGINT and SIGHUP stop a scan between files: the flag returned holds the
+/// signal's number. A second one ends the process at once (exit 128 + its number).
+fn stop_on_signals() -> Arc<AtomicUsize> {
+    let which = Arc::new(AtomicUsize::new(0));
+    let once = Arc::new(AtomicBool::new(false));
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // Registration fails only for forbidden signals, which these are not; without it
+        // the signal keeps its default action.
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&once));
+        let _ = signal_hook::flag::register(sig, Arc::clone(&once));
+        let _ = signal_hook::flag::register_usize(sig, Arc::clone(&which), sig as usize);
+    }
+    which
+}
 
 /// Arguments of `dbglog scan`.
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Exit status: 0 if something was found, 1 if nothing was, 2 if any input \
-failed (unless --quiet and something was found)."
+failed (unless --quiet and something was found). SIGTERM, SIGINT or SIGHUP stop the scan \
+between files: the report of the files scanned so far is printed whole (the others count \
+as skipped, `not scanned: stopped by SIGTERM`) and the exit status is 128 + the signal's \
+number (143 for SIGTERM, 130 for Ctrl-C); a second signal ends it at once."
 )]
 pub struct Args {
     /// Files, folders (walked recursively), `.gz`, `.zip`, `.tar`, `.tar.gz` archives, or `-`
@@ -127,7 +147,9 @@ pub fn run(args: Args) -> u8 {
             b.inc(1);
         }
     };
-    let reports = pool.install(|| scanner.scan_entries(&entries, &done));
+    let stop = stop_on_signals();
+    let reports = pool.install(|| scanner.scan_entries_until(&entries, &done, &stop));
+    let stopped_by = stop.load(Ordering::SeqCst) as i32;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -175,6 +197,18 @@ pub fn run(args: Args) -> u8 {
             output::error_line(&e);
             return exit::ERROR;
         }
+    }
+    if stopped_by != 0 {
+        let not_begun = reports
+            .iter()
+            .filter(|r| matches!(&r.status, Status::Skipped(w) if w.starts_with("not scanned: stopped")))
+            .count();
+        output::error_line(&format!(
+            "stopped by {}: {not_begun} of {} inputs not scanned (the report covers the others)",
+            crate::capture::signal_name(stopped_by),
+            t.given
+        ));
+        return (128 + stopped_by).clamp(0, 255) as u8;
     }
     let found = t.findings > 0;
     if t.scanned == 0 && t.skipped > 0 && t.failed == 0 {

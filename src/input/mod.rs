@@ -3,6 +3,7 @@
 //! [`decode`]; UTF-8 — valid or not — passes through untouched.
 
 pub mod decode;
+pub mod guard;
 pub mod unpack;
 
 use std::fmt;
@@ -46,10 +47,25 @@ impl InputError {
     }
 }
 
+/// A memory-mapped regular file, guarded against shrinking while it is read (see
+/// [`guard`]): it reads as its bytes.
+pub struct Mapped {
+    // Declared first, so dropped first: the guard goes before the map does.
+    _guard: guard::Guard,
+    map: memmap2::Mmap,
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
 /// The bytes of an input.
 pub enum Data {
     /// A memory-mapped regular file.
-    Mapped(memmap2::Mmap),
+    Mapped(Mapped),
     /// Bytes held in memory (an empty file, a transcoded file, an archive member).
     Owned(Vec<u8>),
     /// A stream read in chunks (stdin, a pipe, a device).
@@ -210,10 +226,20 @@ pub fn open_path(path: &Path) -> Result<Input, InputError> {
         return Ok(from_bytes(&name, Vec::new()));
     }
     // SAFETY: the map is read-only. If another process truncates the file while we read it,
-    // the OS may raise SIGBUS; that is the accepted trade-off of mmap for log files, which
-    // are not rewritten in place.
+    // touching a page past its new end raises SIGBUS: the guard turns that into an error
+    // naming the file (exit 2) instead of death by a signal.
     let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
         .map_err(|e| InputError::new(&name, "cannot map", Some(e)))?;
+    let Some(g) = guard::protect(&map, &name) else {
+        // No guard to be had: read the file instead of mapping it.
+        drop(map);
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        let mut file = file;
+        file.read_to_end(&mut bytes)
+            .map_err(|e| InputError::new(&name, "read failed", Some(e)))?;
+        return Ok(from_bytes(&name, bytes));
+    };
+    let map = Mapped { _guard: g, map };
     let enc = decode::sniff(&map);
     if enc.is_utf16() {
         return Ok(Input {

@@ -25,6 +25,7 @@ use crate::rules::Catalogue;
 use crate::stream;
 use rayon::prelude::*;
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use walk::Entry;
 
 /// Limits and settings of a scan.
@@ -114,6 +115,19 @@ impl<'c> Scanner<'c> {
     /// order, archive members in archive order. `done` is called once per finished entry
     /// (for a progress bar).
     pub fn scan_entries(&self, entries: &[Entry], done: &(dyn Fn() + Sync)) -> Vec<FileReport> {
+        self.scan_entries_until(entries, done, &AtomicUsize::new(0))
+    }
+
+    /// [`scan_entries`](Scanner::scan_entries) that stops starting entries once `stop` is
+    /// not 0 (the number of the signal that stops the run): the entries not begun are reported as
+    /// skipped, `not scanned: stopped by …`, so the counts still add up. Entries already
+    /// begun are finished.
+    pub fn scan_entries_until(
+        &self,
+        entries: &[Entry],
+        done: &(dyn Fn() + Sync),
+        stop: &AtomicUsize,
+    ) -> Vec<FileReport> {
         // One file and spare threads: frame it on two (see stream::Threads).
         // With many entries the threads are already busy with one entry each.
         let threads = if entries.len() == 1 && rayon::current_num_threads() > 1 {
@@ -124,7 +138,18 @@ impl<'c> Scanner<'c> {
         let nested: Vec<Vec<FileReport>> = entries
             .par_iter()
             .map(|e| {
-                let r = self.scan_entry(e, threads);
+                let sig = stop.load(Ordering::Relaxed);
+                let r = if sig != 0 {
+                    vec![FileReport::skipped(
+                        e.name(),
+                        format!(
+                            "not scanned: stopped by {}",
+                            crate::capture::signal_name(sig as i32)
+                        ),
+                    )]
+                } else {
+                    self.scan_entry(e, threads)
+                };
                 done();
                 r
             })

@@ -40,6 +40,18 @@ pub enum Entry {
     },
 }
 
+impl Entry {
+    /// The name used in reports.
+    pub fn name(&self) -> &str {
+        match self {
+            Entry::File { name, .. } | Entry::Failed { name, .. } | Entry::Skipped { name, .. } => {
+                name
+            }
+            Entry::Stdin => "<stdin>",
+        }
+    }
+}
+
 /// Expand command-line arguments into entries, in argument order; folders are expanded in
 /// sorted order at the place of their argument.
 pub fn walk<S: AsRef<str>>(args: &[S]) -> Vec<Entry> {

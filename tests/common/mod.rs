@@ -132,3 +132,60 @@ pub fn assert_bytes_eq(got: &[u8], want: &[u8], what: &str) {
         win(want)
     );
 }
+
+/// Poll `cond` every 50 ms until it holds or 20 s have passed; whether it held. For
+/// conditions that a live process makes true: no assertion about speed, only a deadline.
+pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Start the binary with `args`, stdin a pipe the caller writes to, stdout and stderr piped.
+pub fn spawn_piped(args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dbglog")
+}
+
+/// Send `sig` to a child process.
+#[cfg(unix)]
+pub fn signal(child: &std::process::Child, sig: i32) {
+    // SAFETY: kill(2) on the pid of a child we started and have not reaped.
+    let r = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+    assert_eq!(r, 0, "kill {sig}");
+}
+
+/// The files of a capture folder other than the index, by name (hidden ones included).
+pub fn capture_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "index.ndjson")
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// The lines of a capture folder's index (none if it does not exist yet).
+pub fn capture_index(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("index.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad index line {l}: {e}")))
+        .collect()
+}
