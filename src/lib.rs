@@ -29,6 +29,7 @@ pub mod cli;
 pub mod event;
 pub mod framing;
 pub mod gen;
+pub mod grep;
 pub mod input;
 pub mod namespace;
 pub mod output;
