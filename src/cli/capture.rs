@@ -50,6 +50,9 @@ pub struct Args {
     /// Default: '{time}_{user}_{entry}'. Placeholders are listed below.
     #[arg(long, value_name = "TEMPLATE")]
     pub name: Option<String>,
+    /// Reducers, applied before anything is written (as in `view`).
+    #[command(flatten)]
+    pub reduce: super::view::ReduceArgs,
 }
 
 /// Run `dbglog capture`.
@@ -80,7 +83,9 @@ pub fn run(args: Args) -> u8 {
         visibility: Visibility::new(&args.view, &[]),
         markers: Markers::default(),
         redact: args.redact,
+        reduce: args.reduce.spec(),
     };
+    let reduced = view_opts.reduce.is_active();
     let mut tracker = view::tracker_for(&input, &view_opts).without_closed();
     let mut out = output::stdout();
     let mut stdout_ok = true;
@@ -93,7 +98,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     };
-    let res = if args.view == ViewSpec::Full && args.redact.is_none() {
+    let res = if args.view == ViewSpec::Full && args.redact.is_none() && !reduced {
         capture::capture(&mut input, &mut tracker, &mut FullStep, &opts, &mut on_done)
     } else {
         let mut step = ViewStep::new(view_opts, args.view.to_string());
