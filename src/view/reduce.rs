@@ -273,6 +273,8 @@ pub struct Reducer {
     active: Option<usize>,
     /// Namespace of the marker line written last, if the last line written was one.
     last_marker: Option<Vec<u8>>,
+    /// `--within`: the last marker line outside the written frames.
+    held_marker: Option<Vec<u8>>,
     scratch: Vec<u8>,
 }
 
@@ -294,6 +296,7 @@ impl Reducer {
             frames: Vec::new(),
             active: None,
             last_marker: None,
+            held_marker: None,
             scratch: Vec::new(),
         }
     }
@@ -419,14 +422,13 @@ impl Reducer {
         match role {
             Role::Open(_) if after > 0 => {
                 self.frames.truncate(after - 1);
+                // A limit block counts as a match: it names the packages.
                 let within_starts = self.active.is_none()
                     && d == Decision::Keep
-                    && named_frame(orig)
-                    && self
-                        .spec
-                        .within
-                        .as_ref()
-                        .is_some_and(|re| re.is_match(ev.first_line()));
+                    && self.spec.within.as_ref().is_some_and(|re| {
+                        orig == EventType::CumulativeLimitUsage
+                            || (named_frame(orig) && re.is_match(ev.first_line()))
+                    });
                 if self.spec.within.is_some() && self.active.is_none() && !within_starts {
                     // Held: written only if a matching frame opens inside it.
                     self.scratch.clear();
@@ -446,6 +448,9 @@ impl Reducer {
                             out.write_all(&f.entry)?;
                             f.written = true;
                         }
+                    }
+                    if let Some(m) = self.held_marker.take() {
+                        out.write_all(&m)?;
                     }
                     self.active = Some(after);
                 }
@@ -475,6 +480,12 @@ impl Reducer {
                 let inside = self.spec.within.is_none() || self.active.is_some();
                 if keep && inside {
                     self.emit_to(w, item, t, d, out)?;
+                } else if keep && eff == EventType::EnteringManagedPkg {
+                    // A marker outside the frames `--within` writes: held, so that a match
+                    // that starts in its run still shows whose code it is.
+                    self.scratch.clear();
+                    self.emit(w, item, t, d, true)?;
+                    self.held_marker = Some(std::mem::take(&mut self.scratch));
                 }
                 while self.frames.len() < after {
                     // A marker run (a pseudo-frame): no exit line to balance.
@@ -544,6 +555,7 @@ impl Reducer {
             RecordKind::Header => {
                 self.frames.clear();
                 self.active = None;
+                self.held_marker = None;
                 self.in_limit_block = false;
                 if self.spec.levels.is_empty() {
                     w.emit(Decision::Keep, item, t, out)?;
