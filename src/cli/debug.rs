@@ -178,6 +178,9 @@ fn by_log(
     Ok(logs)
 }
 
+/// An entry held back: its text and the prefixes that could still name a package.
+type Held = (Vec<u8>, Vec<Vec<u8>>);
+
 /// A stream, entry by entry. Under a hiding view an entry inside code whose namespace is
 /// not settled waits (with every entry after it, to keep the order) until the execution
 /// ends or the log does; then those that turned out to be a hidden package's are dropped.
@@ -189,21 +192,20 @@ fn follow(
 ) -> Result<u64, RunError> {
     let hides = !opts.visibility.full;
     // Held entries: their text and the prefixes that could still name a package.
-    let mut queue: Vec<(Vec<u8>, Vec<Vec<u8>>, u32)> = Vec::new();
+    let mut queue: Vec<Held> = Vec::new();
     let policy = crate::view::Policy::new(opts.visibility.clone());
     let mut t0 = Tracker::new().with_namespaces(&opts.visibility.visible);
-    let settle =
-        |queue: &mut Vec<(Vec<u8>, Vec<Vec<u8>>, u32)>, t: &Tracker, out: &mut dyn Write| {
-            for (text, prefixes, _) in queue.drain(..) {
-                let hidden = prefixes
-                    .iter()
-                    .any(|p| t.namespaces().find_known(p).is_some() && policy.hides_name(p));
-                if !hidden {
-                    out.write_all(&text)?;
-                }
+    let settle = |queue: &mut Vec<Held>, t: &Tracker, out: &mut dyn Write| {
+        for (text, prefixes) in queue.drain(..) {
+            let hidden = prefixes
+                .iter()
+                .any(|p| t.namespaces().find_known(p).is_some() && policy.hides_name(p));
+            if !hidden {
+                out.write_all(&text)?;
             }
-            out.flush()
-        };
+        }
+        out.flush()
+    };
     let summary = stream::run(input, &mut t0, |item, t| {
         if item.record.kind == RecordKind::Header && !queue.is_empty() {
             settle(&mut queue, t, out)?;
@@ -221,7 +223,7 @@ fn follow(
             } else {
                 let mut text = Vec::new();
                 e.write_text(&mut text)?;
-                queue.push((text, prefixes, t.depth()));
+                queue.push((text, prefixes));
             }
             Ok(())
         })?;
