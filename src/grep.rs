@@ -577,16 +577,28 @@ fn record_end(buf: &[u8], h: usize, floor: usize) -> usize {
         }
         line = memchr::memrchr(b'\n', &buf[floor..line - 1]).map_or(floor, |p| floor + p + 1);
     }
-    let mut end = buf.len();
-    let _ = Framer::at(start as u64).feed(&buf[start..], true, &mut |r: framing::Record<'_>| {
-        let e = r.offset as usize + r.raw.len();
-        if e > h {
-            end = e;
-            return Err(());
+    // Frame a window past the hit, growing it until the hit's record is complete (the
+    // framer looks ahead through what it is given, so never hand it the whole rest).
+    let mut window = 64 << 10;
+    loop {
+        let stop = (h + window).min(buf.len());
+        let eof = stop == buf.len();
+        let mut end = None;
+        let _ =
+            Framer::at(start as u64).feed(&buf[start..stop], eof, &mut |r: framing::Record<'_>| {
+                let e = r.offset as usize + r.raw.len();
+                if e > h {
+                    end = Some(e);
+                    return Err(());
+                }
+                Ok(())
+            });
+        match end {
+            Some(e) => return e,
+            None if eof => return buf.len(),
+            None => window *= 4,
         }
-        Ok(())
-    });
-    end
+    }
 }
 
 #[cfg(test)]

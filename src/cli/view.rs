@@ -56,8 +56,8 @@ pub struct ReduceArgs {
     #[arg(long = "level", value_name = "CATEGORY=LEVEL[,...]", value_parser = reduce::Levels::parse)]
     pub level: Option<Levels>,
     /// Keep only these event types (or `category:DB`); the header, execution and
-    /// code-unit frames, errors, package markers, limit blocks and calls into packages
-    /// always stay unless dropped with --drop.
+    /// code-unit frames and errors stay unless dropped with --drop; package markers, limit
+    /// blocks and calls into packages always stay (they tell the package's lines apart).
     #[arg(long = "keep", value_name = "TYPE,...", value_parser = reduce::TypeSet::parse)]
     pub keep: Option<TypeSet>,
     /// Leave out these event types (or `category:DB`).

@@ -16,7 +16,7 @@
 //! would show package internals: `ENTERING_MANAGED_PKG` markers, limit blocks
 //! (`CUMULATIVE_LIMIT_USAGE` … `_END`, whose `LIMIT_USAGE_FOR_NS|ns|` lines name the
 //! packages) and the entry and exit of every call into a package from outside it (what a
-//! subscriber's own log shows of the call). Only an explicit `--drop` removes them.
+//! subscriber's own log shows of the call). Not even `--drop` removes them.
 
 use super::policy::Decision;
 use super::writer::ViewWriter;
@@ -399,7 +399,7 @@ impl Reducer {
             || self.in_limit_block
             || orig == EventType::CumulativeLimitUsageEnd
             || package_call(item, t, orig);
-        let explicit_drop = self.spec.drop.as_ref().is_some_and(|s| s.has(eff));
+        let explicit_drop = !protected && self.spec.drop.as_ref().is_some_and(|s| s.has(eff));
         let mut keep = !matches!(d, Decision::Drop(_)) && !explicit_drop;
         if keep && !protected {
             if let Some(k) = &self.spec.keep {
