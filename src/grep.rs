@@ -579,7 +579,7 @@ fn record_end(buf: &[u8], h: usize, floor: usize) -> usize {
     }
     // Frame a window past the hit, growing it until the hit's record is complete (the
     // framer looks ahead through what it is given, so never hand it the whole rest).
-    let mut window = 64 << 10;
+    let mut window = 4 << 10;
     loop {
         let stop = (h + window).min(buf.len());
         let eof = stop == buf.len();

@@ -610,3 +610,68 @@ fn package_call(item: &Item<'_>, t: &Tracker, orig: EventType) -> bool {
     let name = t.namespaces().name(ns);
     memchr::memmem::find(name, b"__").is_none()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_type_sets_parse() {
+        assert_eq!(
+            parse_levels("APEX_CODE=DEBUG, db=info").unwrap(),
+            vec![
+                (Category::ApexCode, Level::Debug),
+                (Category::Db, Level::Info)
+            ]
+        );
+        assert!(parse_levels("APEX_CODE")
+            .unwrap_err()
+            .contains("CATEGORY=LEVEL"));
+        assert!(parse_levels("CODE=DEBUG")
+            .unwrap_err()
+            .contains("APEX_CODE"));
+        assert!(parse_levels("APEX_CODE=LOUD")
+            .unwrap_err()
+            .contains("FINEST"));
+        let s = TypeSet::parse("METHOD_ENTRY,category:DB").unwrap();
+        assert!(s.has(EventType::MethodExit), "an entry brings its exit");
+        assert!(s.has(EventType::SoqlExecuteEnd) && s.has(EventType::DmlBegin));
+        assert!(!s.has(EventType::UserDebug));
+        assert!(TypeSet::parse("NOT_A_TYPE").is_err());
+    }
+
+    #[test]
+    fn exits_take_their_entry_level() {
+        assert_eq!(
+            event_level(EventType::MethodExit),
+            event_level(EventType::MethodEntry)
+        );
+        assert_eq!(
+            event_level(EventType::UserDebug),
+            Some((Category::ApexCode, Level::Debug))
+        );
+        assert_eq!(event_level(EventType::Unknown), None);
+    }
+
+    #[test]
+    fn the_header_shows_the_new_levels_and_a_finer_level_is_refused() {
+        let spec = ReduceSpec {
+            levels: parse_levels("APEX_CODE=DEBUG").unwrap(),
+            ..Default::default()
+        };
+        let r = Reducer::new(spec);
+        let mut out = Vec::new();
+        r.rewrite_header(b"61.0 APEX_CODE,FINEST;DB,INFO\r\n", 1, &mut out)
+            .unwrap();
+        assert_eq!(out, b"61.0 APEX_CODE,DEBUG;DB,INFO\r\n");
+        out.clear();
+        let e = r
+            .rewrite_header(b"61.0 APEX_CODE,ERROR;DB,INFO\n", 7, &mut out)
+            .unwrap_err();
+        assert!(e.to_string().contains("lacks APEX_CODE at DEBUG"), "{e}");
+        let e = r
+            .rewrite_header(b"61.0 DB,INFO\n", 1, &mut out)
+            .unwrap_err();
+        assert!(e.to_string().contains("lacks APEX_CODE"), "{e}");
+    }
+}
