@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
             visibility: Visibility::new(&spec, &[]),
             markers: Markers::Run,
             redact,
+            reduce: Default::default(),
         };
         g.bench_function(name, |b| {
             b.iter(|| {

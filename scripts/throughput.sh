@@ -67,6 +67,14 @@ t=$(best "$B" analyze "$LOG");                 row "dbglog analyze" "$BYTES" "$t
 t=$(best "$B" scan -j 1 --format ndjson "$LOG"); row "dbglog scan -j 1 (plain)" "$BYTES" "$t" "${t_rg:-}" "of rg -F -f"
 t=$(best "$B" scan --format ndjson "$LOG");    row "dbglog scan (plain, default -j)" "$BYTES" "$t" "${t_rg:-}" "of rg -F -f"
 t=$(best "$B" scan -j 2 --format ndjson "$WORK/gz"); row "dbglog scan -j 2, 64 .gz" "$GZBYTES" "$t" "${t_rgz:-}" "vs rg -z"
+# grep: a literal found on under 1% of lines, next to rg on the same literal.
+LIT="UNABLE_TO_LOCK_ROW"
+if command -v rg >/dev/null; then
+  t_rg1=$(best rg -c -F "$LIT" "$LOG"); row "rg -c -F $LIT ($(rg -c -F "$LIT" "$LOG") lines)" "$BYTES" "$t_rg1"
+fi
+t=$(best "$B" grep -c -F "$LIT" "$LOG");       row "dbglog grep -c -F $LIT" "$BYTES" "$t" "${t_rg1:-}" "vs rg -c -F"
+t=$(best "$B" grep -F "$LIT" "$LOG");          row "dbglog grep -F $LIT (hits with namespace)" "$BYTES" "$t" "${t_rg1:-}" "vs rg -c -F"
+t=$(best "$B" view --level APEX_CODE=DEBUG "$LOG"); row "dbglog view --level APEX_CODE=DEBUG" "$BYTES" "$t" "$t_cat" "of cat"
 t=$(best "$B" capture --dir "$WORK/cap" --gzip "$LOG"); rm -rf "$WORK/cap"; row "dbglog capture --gzip" "$BYTES" "$t"
 t_gzc=$(best sh -c "gzip -1 -c $LOG"); row "gzip -1 -c (capture baseline)" "$BYTES" "$t_gzc"
 echo

@@ -104,9 +104,11 @@ impl Hold {
                 .map_or(self.learned, |p| self.learned + p + 1)
         };
         crate::prepare::learn_namespaces(&buf[self.learned..lines_end], ns);
-        // Every log before the last header that arrived is now prepared whole.
+        // Every log before the last header that arrived is now prepared whole: it and the
+        // header line itself (which ends its last record and names no namespace) may go.
         if let Some(h) = last_header_start(&buf[..lines_end], self.learned) {
-            self.free = self.free.max(h);
+            let end = memchr::memchr(b'\n', &buf[h..lines_end]).map_or(lines_end, |e| h + e + 1);
+            self.free = self.free.max(end);
         }
         self.learned = lines_end;
         if all || buf.len() - self.free > LOG_HOLD {

@@ -18,6 +18,7 @@ fn view_bytes(log: &[u8], spec: ViewSpec, own: &[&str], markers: Markers) -> Vec
         visibility: Visibility::new(&spec, &own),
         markers,
         redact: None,
+        reduce: Default::default(),
     };
     let mut input = dbglog::input::from_bytes("test", log.to_vec());
     let mut out = Vec::new();
@@ -683,6 +684,7 @@ fn view_stream_bytes(log: &[u8], spec: ViewSpec, step: usize) -> Vec<u8> {
         visibility: Visibility::new(&spec, &[]),
         markers: Markers::Run,
         redact: None,
+        reduce: Default::default(),
     };
     let reader = Trickle {
         data: log.to_vec(),
@@ -813,6 +815,7 @@ fn fuzz_view_options(input: &[u8]) -> ViewOptions {
             .first()
             .is_some_and(|b| b & 1 == 1)
             .then_some(dbglog::view::RedactSpec { ids: false }),
+        reduce: Default::default(),
     }
 }
 

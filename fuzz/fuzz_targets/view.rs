@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         visibility: Visibility::new(&ViewSpec::Subscriber, &[]),
         markers: Markers::Run,
         redact: redact.then_some(RedactSpec { ids: false }),
+        reduce: Default::default(),
     };
     if let Err(e) = check::check(data, &opts) {
         panic!("{e}");

@@ -63,6 +63,9 @@ pub struct Args {
     /// (fractions allowed; 0: only at the next header and at the end of the input).
     #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = parse_idle)]
     pub idle: Duration,
+    /// Reducers, applied before anything is written (as in `view`).
+    #[command(flatten)]
+    pub reduce: super::view::ReduceArgs,
 }
 
 fn parse_idle(s: &str) -> Result<Duration, String> {
@@ -114,7 +117,9 @@ pub fn run(args: Args) -> u8 {
         visibility: Visibility::new(&args.view, &[]),
         markers: Markers::default(),
         redact: args.redact,
+        reduce: args.reduce.spec(),
     };
+    let reduced = view_opts.reduce.is_active();
     let mut tracker = view::tracker_for(&view_opts).without_closed();
     let mut out = output::stdout();
     let mut stdout_ok = true;
@@ -127,7 +132,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     };
-    let res = if args.view == ViewSpec::Full && args.redact.is_none() {
+    let res = if args.view == ViewSpec::Full && args.redact.is_none() && !reduced {
         capture::capture(&mut input, &mut tracker, &mut FullStep, &opts, &mut on_done)
     } else {
         let mut step = ViewStep::new(view_opts, args.view.to_string());

@@ -118,6 +118,7 @@ fn options(view: &ViewSpec, args: &Args) -> ViewOptions {
         visibility: Visibility::new(view, &args.own),
         markers: args.markers,
         redact: None,
+        reduce: Default::default(),
     }
 }
 

@@ -3,10 +3,12 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod debug;
 pub mod diff;
 pub mod events;
 pub mod flame;
 pub mod gen;
+pub mod grep;
 pub mod scan;
 pub mod view;
 
@@ -35,6 +37,10 @@ pub enum Command {
     Flame(flame::Args),
     /// Scan files, folders and archives for known errors, in parallel.
     Scan(scan::Args),
+    /// Print the debug output (USER_DEBUG) of a log or a live stream of logs.
+    Debug(debug::Args),
+    /// Search files, folders and archives of logs (exit 0 found, 1 none, 2 error).
+    Grep(grep::Args),
     /// Split a live stream of logs into one (redacted, compressed) file per log.
     Capture(capture::Args),
     /// Generate a realistic log of a given size from a seed (for benchmarks).
@@ -60,6 +66,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Analyze(a) => analyze::run(a),
         Command::Flame(a) => flame::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Grep(a) => grep::run(a),
+        Command::Debug(a) => debug::run(a),
         Command::Capture(a) => capture::run(a),
         Command::Gen(a) => gen::run(a),
     }

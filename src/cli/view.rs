@@ -2,7 +2,8 @@
 
 use crate::cli::exit;
 use crate::output;
-use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
+use crate::view::reduce::{self, Levels, TypeSet};
+use crate::view::{self, Markers, RedactSpec, ReduceSpec, ViewOptions, ViewSpec, Visibility};
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 /// Arguments of `dbglog view`.
@@ -40,6 +41,52 @@ pub struct Args {
     /// view is written beside it and renamed over it only when it is complete.
     #[arg(long = "in-place")]
     pub in_place: bool,
+    /// Reducers.
+    #[command(flatten)]
+    pub reduce: ReduceArgs,
+}
+
+/// The reducers `view` and `capture` take (docs/reduce.md). Each output is still a valid
+/// log; all compose with `--as`, `--own` and `--redact`, and stream.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ReduceArgs {
+    /// The log as Salesforce would have written it at these levels, e.g.
+    /// `APEX_CODE=DEBUG,DB=INFO`: finer events go, the header shows the new levels. Levels
+    /// can only be lowered.
+    #[arg(long = "level", value_name = "CATEGORY=LEVEL[,...]", value_parser = reduce::Levels::parse)]
+    pub level: Option<Levels>,
+    /// Keep only these event types (or `category:DB`); the header, execution and
+    /// code-unit frames and errors stay unless dropped with --drop; package markers, limit
+    /// blocks and calls into packages always stay (they tell the package's lines apart).
+    #[arg(long = "keep", value_name = "TYPE,...", value_parser = reduce::TypeSet::parse)]
+    pub keep: Option<TypeSet>,
+    /// Leave out these event types (or `category:DB`).
+    #[arg(long = "drop", value_name = "TYPE,...", value_parser = reduce::TypeSet::parse)]
+    pub drop: Option<TypeSet>,
+    /// Consecutive ENTERING_MANAGED_PKG lines of one namespace become one (the first).
+    #[arg(long = "collapse-markers")]
+    pub collapse_markers: bool,
+    /// Only the frames (code unit, trigger, method, flow) whose entry line matches this
+    /// regex, with the entry and exit lines of the frames around them.
+    #[arg(long = "within", value_name = "PATTERN", value_parser = parse_regex)]
+    pub within: Option<regex::bytes::Regex>,
+}
+
+impl ReduceArgs {
+    /// The reducers asked for.
+    pub fn spec(&self) -> ReduceSpec {
+        ReduceSpec {
+            levels: self.level.clone().map(|l| l.0).unwrap_or_default(),
+            keep: self.keep.clone(),
+            drop: self.drop.clone(),
+            collapse_markers: self.collapse_markers,
+            within: self.within.clone(),
+        }
+    }
+}
+
+fn parse_regex(s: &str) -> Result<regex::bytes::Regex, String> {
+    regex::bytes::Regex::new(s).map_err(|e| format!("bad pattern: {e}"))
 }
 
 /// Parse a namespace name (`--own`).
@@ -83,6 +130,7 @@ pub fn run(args: Args) -> u8 {
         visibility: Visibility::new(&args.view, &args.own),
         markers: args.markers,
         redact: args.redact,
+        reduce: args.reduce.spec(),
     };
     // UTF-16 input is read as UTF-8; give the output the input's encoding back.
     let mut out = output::Reencode::new(out, input.encoding);

@@ -10,11 +10,13 @@ pub mod diff;
 pub mod frames;
 pub mod policy;
 pub mod redact;
+pub mod reduce;
 pub mod spec;
 pub mod writer;
 
 pub use policy::{Decision, Policy, Visibility};
 pub use redact::{RedactSpec, Redactor};
+pub use reduce::ReduceSpec;
 pub use spec::ViewSpec;
 pub use writer::{Markers, ViewOptions, ViewWriter};
 

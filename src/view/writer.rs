@@ -31,6 +31,8 @@ pub struct ViewOptions {
     pub markers: Markers,
     /// Redaction, if any.
     pub redact: Option<RedactSpec>,
+    /// Reducers (`--level`, `--keep`, `--drop`, `--collapse-markers`, `--within`).
+    pub reduce: super::reduce::ReduceSpec,
 }
 
 /// Types whose text may hold stack frames or profiling locations (`Class.ns.X.y`).
@@ -124,6 +126,7 @@ pub struct ViewWriter {
     pub collect_frames: bool,
     /// Frames replaced in the last item, when `collect_frames` is set.
     pub frames: Vec<ReplacedFrame>,
+    reducer: Option<Box<super::reduce::Reducer>>,
 }
 
 impl ViewWriter {
@@ -138,6 +141,10 @@ impl ViewWriter {
             buf2: Vec::with_capacity(4096),
             collect_frames: false,
             frames: Vec::new(),
+            reducer: opts
+                .reduce
+                .is_active()
+                .then(|| Box::new(super::reduce::Reducer::new(opts.reduce.clone()))),
         }
     }
 
@@ -162,12 +169,44 @@ impl ViewWriter {
         if self.collect_frames {
             self.frames.clear();
         }
-        let raw = item.record.raw;
+        if let Some(mut r) = self.reducer.take() {
+            let res = r.write_item(self, item, tracker, out);
+            self.reducer = Some(r);
+            return res;
+        }
         if self.policy.is_full() && self.redactor.is_none() {
-            out.write_all(raw)?;
+            out.write_all(item.record.raw)?;
             return Ok(Decision::Keep);
         }
         let d = self.policy.decide(item, tracker);
+        self.emit(d, item, tracker, out)?;
+        Ok(d)
+    }
+
+    /// The policy's decision for one record (Keep for everything in a full view).
+    #[inline]
+    pub fn decide(&mut self, item: &Item<'_>, tracker: &Tracker) -> Decision {
+        if self.policy.is_full() {
+            return Decision::Keep;
+        }
+        self.policy.decide(item, tracker)
+    }
+
+    /// Write what the view shows of a record under decision `d`; true if anything was
+    /// written (a marker inside a run of them is not).
+    #[inline]
+    pub fn emit<W: Write + ?Sized>(
+        &mut self,
+        d: Decision,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<bool> {
+        let raw = item.record.raw;
+        if self.policy.is_full() && self.redactor.is_none() {
+            out.write_all(raw)?;
+            return Ok(true);
+        }
         match d {
             Decision::Keep => {
                 self.run_ns = None;
@@ -175,7 +214,7 @@ impl ViewWriter {
             }
             Decision::Marker(ns) => {
                 if self.markers == Markers::Run && self.run_ns == Some(ns) {
-                    return Ok(d);
+                    return Ok(false);
                 }
                 self.run_ns = Some(ns);
                 let ev = item.event.as_ref().expect("markers are events");
@@ -191,9 +230,9 @@ impl ViewWriter {
                     out.write_all(terminator(raw))?;
                 }
             }
-            Decision::Drop(_) => {}
+            Decision::Drop(_) => return Ok(false),
         }
-        Ok(d)
+        Ok(true)
     }
 
     fn write_kept<W: Write + ?Sized>(
