@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod compare;
 pub mod diff;
 pub mod events;
 pub mod flame;
@@ -35,6 +36,8 @@ pub enum Command {
     Flame(flame::Args),
     /// Scan files, folders and archives for known errors, in parallel.
     Scan(scan::Args),
+    /// Compare the figures of two logs or two sets of logs; gate CI on regressions.
+    Compare(compare::Args),
     /// Split a live stream of logs into one (redacted, compressed) file per log.
     Capture(capture::Args),
     /// Generate a realistic log of a given size from a seed (for benchmarks).
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Flame(a) => flame::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Capture(a) => capture::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Gen(a) => gen::run(a),
     }
 }
