@@ -246,7 +246,7 @@ pub fn run(args: Args) -> u8 {
 fn shown(r: &Row, min_delta: f64) -> bool {
     match r.delta {
         None => r.before.unwrap_or(0.0) != 0.0 || r.after.unwrap_or(0.0) != 0.0,
-        Some(d) if d == 0.0 => false,
+        Some(0.0) => false,
         Some(_) => r.impact().abs() >= min_delta,
     }
 }

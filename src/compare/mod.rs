@@ -241,7 +241,7 @@ impl Row {
 pub fn pct(before: Option<f64>, after: Option<f64>) -> Option<f64> {
     match (before, after) {
         (Some(b), Some(a)) if b != 0.0 => Some((a - b) / b * 100.0),
-        (Some(_), Some(a)) if a == 0.0 => Some(0.0),
+        (Some(_), Some(0.0)) => Some(0.0),
         _ => None,
     }
 }
