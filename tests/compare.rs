@@ -429,6 +429,8 @@ fn sets_are_matched_by_entry_point_median_and_p95() {
     assert_eq!(cpu["before_p95"].as_f64(), Some(400.0));
     assert_eq!(cpu["after_p95"].as_f64(), Some(900.0));
     assert_eq!(cpu["delta"].as_f64(), Some(40.0));
+    // The same findings in every log: no change, though the sides hold 4 and 5 logs.
+    assert_eq!(g[0]["findings"], serde_json::json!([]));
     assert_eq!(v["only_before"][0]["entry_point"], "InvoiceSync.run()");
     assert_eq!(v["only_after"][0]["entry_point"], "ShipSync.run()");
     assert_eq!(v["only_after"][0]["logs"], 1);

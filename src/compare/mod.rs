@@ -254,7 +254,7 @@ pub enum FindingChange {
     New,
     /// Only in BEFORE.
     Gone,
-    /// In both, another count.
+    /// In both, another count (sets: another count per log).
     Changed,
 }
 

@@ -176,7 +176,8 @@ fn group(
         let change = match (b, a) {
             (None, Some(_)) => FindingChange::New,
             (Some(_), None) => FindingChange::Gone,
-            _ if nb != na => FindingChange::Changed,
+            // Sets: another count per log (the sides may have other numbers of logs).
+            _ if nb * after.len() as u64 != na * before.len() as u64 => FindingChange::Changed,
             _ => continue,
         };
         let (sev, msg) = a.or(b).map(|x| (x.1, x.2.clone())).unwrap();
