@@ -354,16 +354,13 @@ fn write_text(
         side_line(after),
         args.view
     )?;
-    if cmp.levels_differ {
-        let lv: Vec<&str> = [&before.logs, &after.logs]
-            .iter()
-            .filter_map(|l| l.first().map(|m| m.levels.as_str()))
-            .collect();
+    if cmp.levels_differ && cmp.mode == Mode::Logs {
         writeln!(
             w,
-            "{} the logs were captured at different debug levels ({}): figures are not comparable as they stand",
+            "{} the logs were captured at different debug levels ({} vs {}): figures are not comparable as they stand",
             st.yellow("note:"),
-            lv.join(" vs ")
+            before.logs[0].levels,
+            after.logs[0].levels
         )?;
     }
     for g in &cmp.groups {
@@ -436,6 +433,13 @@ fn write_group(
             String::new()
         }
     )?;
+    if g.levels_differ && sets {
+        writeln!(
+            w,
+            "{} the logs of this entry point were captured at different debug levels: figures are not comparable as they stand",
+            st.yellow("note:")
+        )?;
+    }
     for (t, what) in [(g.truncated_before, "BEFORE"), (g.truncated_after, "AFTER")] {
         if t {
             writeln!(

@@ -418,8 +418,8 @@ fn eval_one(e: &Expr, cmp: &Comparison, strict: bool) -> Outcome {
                 if news.is_empty() {
                     continue;
                 }
-                if !strict && (g.truncated_before || cmp.levels_differ) {
-                    let why = if cmp.levels_differ {
+                if !strict && (g.truncated_before || g.levels_differ) {
+                    let why = if g.levels_differ {
                         "levels-differ"
                     } else {
                         "truncated-before"

@@ -40,7 +40,7 @@ pub enum Note {
     TruncatedBefore,
     /// An AFTER log was truncated: its figures are floors.
     TruncatedAfter,
-    /// The logs were captured at different debug levels.
+    /// The logs of the group were captured at different debug levels.
     LevelsDiffer,
     /// No BEFORE log has this figure (no limit blocks).
     MissingBefore,
@@ -70,7 +70,7 @@ pub struct Comparison {
     pub before_logs: usize,
     /// Logs analyzed on the AFTER side.
     pub after_logs: usize,
-    /// The logs do not all have the same debug levels.
+    /// The logs do not all have the same debug levels (each group says it for its own).
     pub levels_differ: bool,
     /// The compared groups: one in [`Mode::Logs`], one per shared entry point otherwise.
     pub groups: Vec<Group>,
@@ -105,6 +105,8 @@ pub struct Group {
     pub truncated_before: bool,
     /// An AFTER log of the group was truncated.
     pub truncated_after: bool,
+    /// The logs of the group do not all have the same debug levels: every row notes it.
+    pub levels_differ: bool,
     /// The figures, largest relative regression first. Transaction figures and pool rows
     /// are always listed; other items only when they changed.
     pub rows: Vec<Row>,

@@ -60,16 +60,13 @@ pub fn compare(before: &[LogMetrics], after: &[LogMetrics]) -> Comparison {
         } else {
             format!("{} → {}", b.entry_point, a.entry_point)
         };
-        cmp.groups
-            .push(group(ep, &[b], &[a], levels_differ, Mode::Logs));
+        cmp.groups.push(group(ep, &[b], &[a], Mode::Logs));
         return cmp;
     }
     let (bm, am) = (by_entry(before), by_entry(after));
     for (ep, bs) in &bm {
         match am.get(ep) {
-            Some(a_s) => cmp
-                .groups
-                .push(group(ep.clone(), bs, a_s, levels_differ, Mode::Sets)),
+            Some(a_s) => cmp.groups.push(group(ep.clone(), bs, a_s, Mode::Sets)),
             None => cmp.only_before.push(EntryCount {
                 entry_point: ep.clone(),
                 logs: bs.len(),
@@ -105,13 +102,13 @@ fn values(logs: &[&LogMetrics], key: &Key) -> Vec<u64> {
     v
 }
 
-fn group(
-    entry_point: String,
-    before: &[&LogMetrics],
-    after: &[&LogMetrics],
-    levels_differ: bool,
-    mode: Mode,
-) -> Group {
+fn group(entry_point: String, before: &[&LogMetrics], after: &[&LogMetrics], mode: Mode) -> Group {
+    let levels: BTreeSet<&str> = before
+        .iter()
+        .chain(after)
+        .map(|m| m.levels.as_str())
+        .collect();
+    let levels_differ = levels.len() > 1;
     let truncated_before = before.iter().any(|l| l.truncated);
     let truncated_after = after.iter().any(|l| l.truncated);
     let keys: BTreeSet<&Key> = before
@@ -205,6 +202,7 @@ fn group(
         after_logs: after.len(),
         truncated_before,
         truncated_after,
+        levels_differ,
         rows,
         findings,
     }
