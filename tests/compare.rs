@@ -622,3 +622,64 @@ fn corpus_sets_medians_match_analyze() {
     }
     assert!(checked > 0);
 }
+
+#[test]
+fn levels_are_judged_per_entry_point() {
+    let d = tempfile::tempdir().unwrap();
+    let (b, a) = (d.path().join("before"), d.path().join("after"));
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::create_dir_all(&a).unwrap();
+    let base = std::fs::read_to_string(common::fixture(BEFORE)).unwrap();
+    let levels = std::fs::read_to_string(common::fixture("compare-levels-after.log")).unwrap();
+    std::fs::write(b.join("order.log"), &base).unwrap();
+    std::fs::write(a.join("order.log"), &levels).unwrap();
+    std::fs::write(
+        b.join("invoice.log"),
+        with_cpu(&base, 100, "InvoiceSync.run()"),
+    )
+    .unwrap();
+    std::fs::write(
+        a.join("invoice.log"),
+        with_cpu(&base, 130, "InvoiceSync.run()"),
+    )
+    .unwrap();
+    let (bs, as_) = (b.display().to_string(), a.display().to_string());
+    let v = json(&bs, &as_, &[]);
+    assert_eq!(v["levels_differ"], true);
+    let g = v["groups"].as_array().unwrap();
+    assert_eq!(g.len(), 2);
+    let by: BTreeMap<&str, &Value> = g
+        .iter()
+        .map(|g| (g["entry_point"].as_str().unwrap(), g))
+        .collect();
+    assert_eq!(by["OrderSync.run()"]["levels_differ"], true);
+    assert_eq!(by["InvoiceSync.run()"]["levels_differ"], false);
+    // Only the invoice group can make the gate fail without --strict.
+    assert_eq!(code(&bs, &as_, &["--fail-on", "cpu>+29%"]), 1);
+    assert_eq!(code(&bs, &as_, &["--fail-on", "cpu>+30%"]), 0);
+    assert_eq!(code(&bs, &as_, &["--fail-on", "cpu>+30%", "--strict"]), 1);
+}
+
+#[test]
+fn one_side_from_stdin() {
+    let before = std::fs::read(common::fixture(BEFORE)).unwrap();
+    let after = fx("compare-after.log");
+    let out = common::run_stdin(
+        &[
+            "compare",
+            "-",
+            &after,
+            "--format",
+            "json",
+            "--fail-on",
+            "soql>+0",
+        ],
+        &before,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(delta(&rows(&v), "metric soql"), (6, 7, 1));
+    assert_eq!(v["gate"]["failed"], true);
+    let out = common::run_stdin(&["compare", "-", "-"], &before);
+    assert_eq!(out.status.code(), Some(2));
+}
