@@ -26,6 +26,7 @@ pub mod analyze;
 pub mod bytes;
 pub mod capture;
 pub mod cli;
+pub mod compare;
 pub mod debug;
 pub mod event;
 pub mod findings;

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod compare;
 pub mod debug;
 pub mod diff;
 pub mod events;
@@ -41,6 +42,8 @@ pub enum Command {
     Debug(debug::Args),
     /// Search files, folders and archives of logs (exit 0 found, 1 none, 2 error).
     Grep(grep::Args),
+    /// Compare the figures of two logs or two sets of logs; gate CI on regressions.
+    Compare(compare::Args),
     /// Split a live stream of logs into one (redacted, compressed) file per log.
     Capture(capture::Args),
     /// Generate a realistic log of a given size from a seed (for benchmarks).
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Grep(a) => grep::run(a),
         Command::Debug(a) => debug::run(a),
         Command::Capture(a) => capture::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Gen(a) => gen::run(a),
     }
 }

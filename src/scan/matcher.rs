@@ -86,6 +86,7 @@ pub fn scan_stream(cat: &Catalogue, input: &mut Input, head: &[u8]) -> FileRepor
         status: Status::Scanned,
         bytes: 0,
         findings: Vec::new(),
+        analysis: None,
     };
     track(
         cat,
@@ -150,6 +151,7 @@ fn prefilter(
         status: Status::Scanned,
         bytes: bytes.len() as u64,
         findings: Vec::new(),
+        analysis: None,
     };
     if hits.is_empty() {
         return Err(report);

@@ -72,6 +72,9 @@ pub struct FileReport {
     pub bytes: u64,
     /// The findings, in log order.
     pub findings: Vec<Finding>,
+    /// The analyze report of the log, when the scanner analyzes instead of scanning
+    /// ([`Scanner::analyzing`], for `compare`); then `findings` is empty.
+    pub analysis: Option<Box<crate::analyze::Report>>,
 }
 
 impl FileReport {
@@ -81,6 +84,7 @@ impl FileReport {
             status: Status::Failed(reason.into()),
             bytes: 0,
             findings: Vec::new(),
+            analysis: None,
         }
     }
     fn skipped(name: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -89,6 +93,7 @@ impl FileReport {
             status: Status::Skipped(reason.into()),
             bytes: 0,
             findings: Vec::new(),
+            analysis: None,
         }
     }
 }
@@ -103,12 +108,33 @@ pub struct Scanner<'c> {
     pub catalogue: &'c Catalogue,
     /// The limits.
     pub options: &'c Options,
+    /// Analyze every log with these options instead of scanning it: each log's report
+    /// then holds an [`crate::analyze::Report`] in `analysis`.
+    pub analyze: Option<&'c crate::analyze::Options>,
 }
 
 impl<'c> Scanner<'c> {
     /// A scanner.
     pub fn new(catalogue: &'c Catalogue, options: &'c Options) -> Self {
-        Scanner { catalogue, options }
+        Scanner {
+            catalogue,
+            options,
+            analyze: None,
+        }
+    }
+
+    /// A scanner that walks inputs as [`Scanner::new`]'s does but analyzes every log it
+    /// finds ([`crate::analyze::analyze`] with `analyze`) instead of scanning it.
+    pub fn analyzing(
+        catalogue: &'c Catalogue,
+        options: &'c Options,
+        analyze: &'c crate::analyze::Options,
+    ) -> Self {
+        Scanner {
+            catalogue,
+            options,
+            analyze: Some(analyze),
+        }
     }
 
     /// Scan every entry in parallel (on the current rayon pool). The result is in entry
@@ -204,7 +230,7 @@ impl<'c> Scanner<'c> {
         }
         let plain = archive::Kind::detect(&head) == archive::Kind::Log
             && !input::decode::sniff(&head).is_utf16();
-        if plain {
+        if plain && self.analyze.is_none() {
             let chained = std::io::Cursor::new(head.clone()).chain(stdin);
             let mut inp = input::from_reader("<stdin>", Box::new(chained));
             out.push(matcher::scan_stream(self.catalogue, &mut inp, &head));
@@ -256,17 +282,44 @@ impl<'c> Scanner<'c> {
             archive::scan_archive(self, kind, &inp.name, bytes, depth, out);
             return;
         }
-        out.push(matcher::scan_log(self.catalogue, &mut inp, threads));
+        out.push(match self.analyze {
+            Some(opts) => analyze_log(self.catalogue, opts, &mut inp),
+            None => matcher::scan_log(self.catalogue, &mut inp, threads),
+        });
     }
 
     /// Scan a member's bytes, held in the caller's reusable buffer.
     fn scan_member(&self, name: &str, bytes: &[u8], depth: u32, out: &mut Vec<FileReport>) {
-        if archive::Kind::detect(bytes) != archive::Kind::Log {
+        if archive::Kind::detect(bytes) != archive::Kind::Log || self.analyze.is_some() {
             // Rare: a compressed log inside an archive. It gets its own buffers.
             self.scan_owned(name, bytes.to_vec(), depth, out);
             return;
         }
         out.push(matcher::scan_slice(self.catalogue, name, bytes));
+    }
+}
+
+/// Analyze one log held in memory: skipped when it holds no log, failed when the run fails.
+fn analyze_log(cat: &Catalogue, opts: &crate::analyze::Options, inp: &mut Input) -> FileReport {
+    match crate::analyze::analyze(inp, opts, cat) {
+        Err(e) => FileReport::failed(&inp.name, e.to_string()),
+        Ok(r) => {
+            let s = stream::Summary {
+                logs: r.summary.logs,
+                bytes: r.summary.bytes,
+                ..Default::default()
+            };
+            if let Some(why) = stream::not_a_log(&s) {
+                return FileReport::skipped(&inp.name, why);
+            }
+            FileReport {
+                name: inp.name.clone(),
+                status: Status::Scanned,
+                bytes: r.summary.bytes,
+                findings: Vec::new(),
+                analysis: Some(Box::new(r)),
+            }
+        }
     }
 }
 

@@ -276,6 +276,7 @@ mod tests {
             status: Status::Scanned,
             bytes: 1,
             findings: vec![f],
+            analysis: None,
         }];
         let mut v = Vec::new();
         write_csv(&mut v, &reports).unwrap();
