@@ -23,9 +23,11 @@ pub struct Args {
     /// `every` = one per hidden event, as Salesforce writes them.
     #[arg(long, value_enum, value_name = "STYLE", default_value = "run")]
     pub markers: Markers,
-    /// Mask personal data and secrets: `pii` (e-mails, tokens, session ids,
-    /// Authorization values) or `pii,ids` (also record ids). Works with every view.
-    #[arg(long, value_name = "WHAT")]
+    /// Mask personal data and secrets: `pii` (e-mails, tokens, passwords and other
+    /// secrets, API and private keys), plus any of `ids` (record ids), `contact` (phone
+    /// numbers), `cards` (card numbers), `ip` (IP addresses), comma-separated (`pii,ids`);
+    /// `all` for every class. Works with every view; see docs/redaction.md.
+    #[arg(long, value_name = "CLASSES")]
     pub redact: Option<RedactSpec>,
     /// Write to this file instead of stdout (through a temporary file renamed into place
     /// on success). Refused when it is the input itself: see `--in-place`.
