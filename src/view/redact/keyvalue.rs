@@ -27,7 +27,7 @@ pub const SECRET_KEYS: &[&str] = &[
 pub const TOKEN_KEYS: &[&str] = &["token", "sessionid", "sessionkey"];
 
 /// Key endings whose values are phone numbers (`<phone-N>`, with `contact`).
-pub const PHONE_KEYS: &[&str] = &["phone", "mobile", "fax"];
+pub const PHONE_KEYS: &[&str] = &["phone", "mobile"];
 
 /// Values that are no secret: placeholders for "nothing".
 const EMPTY_VALUES: &[&[u8]] = &[
