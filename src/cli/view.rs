@@ -3,7 +3,7 @@
 use crate::cli::exit;
 use crate::output;
 use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::Write;
 
 /// Arguments of `dbglog view`.
 #[derive(clap::Args, Debug)]
@@ -76,10 +76,7 @@ pub fn run(args: Args) -> u8 {
     };
     let out: Box<dyn Write + '_> = match file.as_mut() {
         Some(f) => Box::new(f),
-        None if io::stdout().is_terminal() => Box::new(output::TerminalSafe::new(BufWriter::new(
-            io::stdout().lock(),
-        ))),
-        None => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
+        None => output::log_stdout(256 * 1024),
     };
     let opts = ViewOptions {
         visibility: Visibility::new(&args.view, &args.own),
