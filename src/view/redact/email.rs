@@ -11,7 +11,7 @@ fn is_domain(c: u8) -> bool {
 }
 
 /// The e-mail address around the `@` at `at` (not starting before `floor`): a local part
-/// of `[A-Za-z0-9._%+-]`, then a domain whose last label has at least two letters.
+/// of `[A-Za-z0-9._%+-]` not starting with `.` or `-`, then a domain whose last label has at least two letters.
 pub fn find_email(t: &[u8], at: usize, floor: usize) -> Option<(usize, usize)> {
     around(t, at, at + 1, floor)
 }
@@ -30,6 +30,10 @@ fn around(t: &[u8], sep: usize, domain: usize, floor: usize) -> Option<(usize, u
     let mut s = sep;
     while s > floor && is_local(t[s - 1]) {
         s -= 1;
+    }
+    // A local part starts with a letter, digit or `_` (`-----END@x` is `END@x`).
+    while s < sep && matches!(t[s], b'.' | b'-') {
+        s += 1;
     }
     if s == sep {
         return None;
@@ -89,6 +93,7 @@ mod tests {
         assert_eq!(find_email(b"@home", 0, 0), None);
         assert_eq!(find_email(b"a@b", 1, 0), None);
         assert_eq!(find_email(b"ab@c.example", 2, 1), Some((1, 12)));
+        assert_eq!(find_email(b"-----END@c.example", 8, 0), Some((5, 18)));
     }
 
     #[test]

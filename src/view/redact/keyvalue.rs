@@ -120,9 +120,10 @@ pub fn find_value(
     };
     let (vs, ve) = value(t, j, shape)?;
     let v = &t[vs..ve];
+    // (A value that is a placeholder already is returned: the redactor keeps it as it is,
+    // and nothing inside the key is read again, as on the first pass.)
     if EMPTY_VALUES.iter().any(|e| v.eq_ignore_ascii_case(e))
         || v.iter().all(|&c| c == b'*')
-        || is_placeholder(v)
         || is_call(v)
     {
         return None;

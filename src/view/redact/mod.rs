@@ -10,8 +10,8 @@
 //!
 //! Each value is replaced by a stable placeholder (`<email-1>`, `<token-2>`, `<secret-1>`,
 //! `<id-3>`, `<phone-1>`, `<card-1>`, `<ip-1>`): one value maps to one placeholder
-//! throughout a file. A masked value keeps its line breaks and `|` characters (after the
-//! placeholder), so the redacted log has the same lines and fields as the original and
+//! throughout a file. A masked value keeps its line breaks and `|` characters (those inside
+//! it before the placeholder), so the redacted log has the same lines and fields as the original and
 //! parses the same way. Only the payloads of events that carry user data are searched
 //! ([`carries_data`]); the `pii` class starts with one aho-corasick scan for its trigger
 //! words, which most payloads fail.
@@ -270,10 +270,18 @@ impl Redactor {
             match v.iter().position(|&c| !structural(c)) {
                 // Already a placeholder (a second pass): kept, so redaction is idempotent.
                 Some(_) if keyvalue::is_placeholder(trim_structural(v)) => out.extend_from_slice(v),
+                // Line breaks and `|` inside the value go before the placeholder, those
+                // around it stay where they are: what touches the value on either side
+                // touches the placeholder, so a second pass reads the same context.
                 Some(lead) => {
+                    let tail = v
+                        .iter()
+                        .rposition(|&c| !structural(c))
+                        .map_or(v.len(), |p| p + 1);
                     out.extend_from_slice(&v[..lead]);
+                    out.extend(v[lead..tail].iter().copied().filter(|&c| structural(c)));
                     self.placeholder(sp.kind, v, out);
-                    out.extend(v[lead..].iter().copied().filter(|&c| structural(c)));
+                    out.extend_from_slice(&v[tail..]);
                 }
                 None => out.extend_from_slice(v),
             }
@@ -365,7 +373,7 @@ mod tests {
         let out = red("pii", t);
         assert_eq!(
             out,
-            "[5]|password|\"<secret-1>|\"|0x1f\n-----BEGIN PRIVATE KEY-----\n<secret-2>\n\n-----END PRIVATE KEY-----\n"
+            "[5]|password|\"|<secret-1>\"|0x1f\n-----BEGIN PRIVATE KEY-----\n\n<secret-2>\n-----END PRIVATE KEY-----\n"
         );
         assert_eq!(red("pii", &out), out, "idempotent");
     }

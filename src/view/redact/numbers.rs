@@ -289,8 +289,8 @@ fn national(t: &[u8], i: usize) -> Option<usize> {
     (groups >= 3 && (10..=11).contains(&n)).then_some(j)
 }
 
-/// IPv6 addresses: a run of hex digits, `:` and `.` with at least two colons that the
-/// standard parser accepts, holding `::` or a hex letter (so `1:2:3:4:5:6:7:8` counts
+/// IPv6 addresses: a run of hex digits, `:` and `.` with at least two colons and two groups
+/// that the standard parser accepts, holding `::` or a hex letter (so `1:2:3:4:5:6:7:8` counts
 /// and times such as `12:00:00` never do).
 fn ipv6(t: &[u8], spans: &mut Vec<Span>) {
     let ok = |c: u8| c.is_ascii_hexdigit() || c == b':' || c == b'.';
@@ -318,6 +318,10 @@ fn ipv6(t: &[u8], spans: &mut Vec<Span>) {
         }
         let cand = &t[s..e];
         if cand.iter().filter(|&&c| c == b':').count() < 2 {
+            continue;
+        }
+        // Two groups at least (`fe80::1`; not `40::`, nor `::1`).
+        if cand.split(|&c| c == b':').filter(|g| !g.is_empty()).count() < 2 {
             continue;
         }
         let compressed = memchr::memmem::find(cand, b"::").is_some();
