@@ -62,7 +62,7 @@ fn placeholders_are_consistent() {
     assert!(lines[1].contains("|<email-1>|"));
     // Check the mapping value → placeholder is a function, both ways, over the whole file.
     let mut map: HashMap<String, String> = HashMap::new();
-    let re = regex::Regex::new(r"<(email|token|id)-\d+>").unwrap();
+    let re = regex::Regex::new(r"<(email|token|secret|id|phone|card|ip)-\d+>").unwrap();
     for (a, b) in raw.lines().zip(v.lines()) {
         // Align each placeholder with the original text at the same prefix.
         let mut ai = 0;

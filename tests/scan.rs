@@ -436,7 +436,18 @@ fn output_is_identical_whatever_the_thread_count() {
 
 #[test]
 fn fixtures_scan_cleanly_and_exit_codes_follow_grep() {
-    // Every fixture log is scanned (none fails); only the README, TSV and JSON are skipped.
+    // Every fixture log is scanned (none fails), the redaction set's in its subfolder too;
+    // only the README, the TSV and the two JSON label files are skipped.
+    let nested = std::fs::read_dir(common::fixture("redaction"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "log")
+        })
+        .count() as u64;
     let out = common::run(&[
         "scan",
         "--format",
@@ -449,9 +460,9 @@ fn fixtures_scan_cleanly_and_exit_codes_follow_grep() {
     assert_eq!(files["failed"], 0);
     assert_eq!(
         files["scanned"].as_u64().unwrap(),
-        common::fixture_logs().len() as u64
+        common::fixture_logs().len() as u64 + nested
     );
-    assert_eq!(files["skipped"], 3);
+    assert_eq!(files["skipped"], 4);
 
     // Nothing found: 1. The subscriber log hides the package's exception.
     let sub = common::fixture("e2cp-subscriber.log").display().to_string();

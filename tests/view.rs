@@ -814,7 +814,7 @@ fn fuzz_view_options(input: &[u8]) -> ViewOptions {
         redact: input
             .first()
             .is_some_and(|b| b & 1 == 1)
-            .then_some(dbglog::view::RedactSpec { ids: false }),
+            .then_some(dbglog::view::RedactSpec::PII),
         reduce: Default::default(),
     }
 }

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = ViewOptions {
         visibility: Visibility::new(&ViewSpec::Subscriber, &[]),
         markers: Markers::Run,
-        redact: redact.then_some(RedactSpec { ids: false }),
+        redact: redact.then_some(RedactSpec::PII),
         reduce: Default::default(),
     };
     if let Err(e) = check::check(data, &opts) {

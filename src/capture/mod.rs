@@ -138,11 +138,9 @@ impl Step for ViewStep {
     }
 
     fn redaction_label(&self) -> Vec<String> {
-        match self.opts.redact {
-            None => Vec::new(),
-            Some(r) if r.ids => vec!["pii".to_string(), "ids".to_string()],
-            Some(_) => vec!["pii".to_string()],
-        }
+        self.opts.redact.map_or_else(Vec::new, |r| {
+            r.classes().into_iter().map(String::from).collect()
+        })
     }
 
     fn begin_log(&mut self) {

@@ -49,8 +49,10 @@ pub struct Args {
     #[arg(long = "as", value_name = "VIEW", default_value = "full")]
     pub view: ViewSpec,
     /// Mask personal data and secrets before anything is written: `pii` (e-mails, tokens,
-    /// session ids, Authorization values) or `pii,ids` (also record ids).
-    #[arg(long, value_name = "pii[,ids]")]
+    /// passwords and other secrets, API and private keys), plus any of `ids` (record ids),
+    /// `contact` (phone numbers), `cards` (card numbers), `ip` (IP addresses), comma-separated
+    /// (`pii,ids`); `all` for every class. See docs/redaction.md.
+    #[arg(long, value_name = "CLASSES")]
     pub redact: Option<RedactSpec>,
     /// Compress each file with gzip (fast level); files end in .log.gz instead of .log.
     #[arg(long)]

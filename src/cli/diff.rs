@@ -61,7 +61,12 @@ struct PairReport<'a> {
 
 /// Run `dbglog diff`.
 pub fn run(args: Args) -> u8 {
-    let mut out = output::stdout();
+    // A unified diff is log text; the reports escape each field themselves (and colour).
+    let mut out: Box<dyn Write> = if args.format == Format::Unified {
+        output::log_stdout(64 * 1024)
+    } else {
+        Box::new(output::stdout())
+    };
     let style = Style::new(args.format == Format::Text && args.color.enabled());
     let res = if args.inputs.len() == 1 {
         one(&args, &mut out, style)

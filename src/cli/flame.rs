@@ -2,7 +2,7 @@
 
 use crate::cli::exit;
 use crate::output;
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 
 /// Arguments of `dbglog flame`.
 #[derive(clap::Args, Debug)]
@@ -42,7 +42,7 @@ pub fn run(args: Args) -> u8 {
     };
     let mut out: Box<dyn Write + '_> = match file.as_mut() {
         Some(f) => Box::new(f),
-        None => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout().lock())),
+        None => output::log_stdout(64 * 1024),
     };
     let res = if args.folded {
         lines

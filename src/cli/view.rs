@@ -4,7 +4,7 @@ use crate::cli::exit;
 use crate::output;
 use crate::view::reduce::{self, Levels, TypeSet};
 use crate::view::{self, Markers, RedactSpec, ReduceSpec, ViewOptions, ViewSpec, Visibility};
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::Write;
 
 /// Arguments of `dbglog view`.
 #[derive(clap::Args, Debug)]
@@ -24,9 +24,11 @@ pub struct Args {
     /// `every` = one per hidden event, as Salesforce writes them.
     #[arg(long, value_enum, value_name = "STYLE", default_value = "run")]
     pub markers: Markers,
-    /// Mask personal data and secrets: `pii` (e-mails, tokens, session ids,
-    /// Authorization values) or `pii,ids` (also record ids). Works with every view.
-    #[arg(long, value_name = "WHAT")]
+    /// Mask personal data and secrets: `pii` (e-mails, tokens, passwords and other
+    /// secrets, API and private keys), plus any of `ids` (record ids), `contact` (phone
+    /// numbers), `cards` (card numbers), `ip` (IP addresses), comma-separated (`pii,ids`);
+    /// `all` for every class. Works with every view; see docs/redaction.md.
+    #[arg(long, value_name = "CLASSES")]
     pub redact: Option<RedactSpec>,
     /// Write to this file instead of stdout (through a temporary file renamed into place
     /// on success). Refused when it is the input itself: see `--in-place`.
@@ -121,10 +123,7 @@ pub fn run(args: Args) -> u8 {
     };
     let out: Box<dyn Write + '_> = match file.as_mut() {
         Some(f) => Box::new(f),
-        None if io::stdout().is_terminal() => Box::new(output::TerminalSafe::new(BufWriter::new(
-            io::stdout().lock(),
-        ))),
-        None => Box::new(BufWriter::with_capacity(256 * 1024, io::stdout().lock())),
+        None => output::log_stdout(256 * 1024),
     };
     let opts = ViewOptions {
         visibility: Visibility::new(&args.view, &args.own),

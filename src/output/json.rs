@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 /// Write `b` as a JSON string. Invalid UTF-8 sequences become U+FFFD, so the output is
-/// always valid JSON; `lossy` tells whether that happened.
+/// always valid JSON; `lossy` tells whether that happened. C0 and C1 controls and DEL are
+/// written as `\uXXXX` escapes.
 pub fn write_str<W: Write>(w: &mut W, b: &[u8]) -> io::Result<bool> {
     let (s, lossy) = match std::str::from_utf8(b) {
         Ok(s) => (std::borrow::Cow::Borrowed(s), false),
@@ -23,6 +24,14 @@ pub fn write_str<W: Write>(w: &mut W, b: &[u8]) -> io::Result<bool> {
                 w.write_all(&bytes[start..i])?;
                 write!(w, "\\u{:04x}", c)?;
                 start = i + 1;
+                continue;
+            }
+            // C1 controls (U+0080–U+009F, `C2 80`–`C2 9F`) too, so JSON printed on a
+            // terminal cannot drive it (see `output::terminal`); the next byte is skipped.
+            0xc2 if bytes.get(i + 1).is_some_and(|d| (0x80..=0x9f).contains(d)) => {
+                w.write_all(&bytes[start..i])?;
+                write!(w, "\\u{:04x}", bytes[i + 1])?;
+                start = i + 2;
                 continue;
             }
             _ => continue,
@@ -48,5 +57,8 @@ mod tests {
         let s = String::from_utf8(v).unwrap();
         let back: String = serde_json::from_str(&s).unwrap();
         assert_eq!(back, "a\"b\\c\nd\u{1b}\u{fffd}");
+        let mut v = Vec::new();
+        write_str(&mut v, "x\u{9b}y\u{85}\u{a0}".as_bytes()).unwrap();
+        assert_eq!(v, "\"x\\u009by\\u0085\u{a0}\"".as_bytes());
     }
 }

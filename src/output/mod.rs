@@ -1,9 +1,12 @@
 //! Output: the printers' shared pieces. Buffered stdout, broken-pipe handling, colour
-//! choice, JSON string escaping for bytes that may not be UTF-8, and escaping of control
-//! characters so a log can never drive the user's terminal.
+//! choice, JSON string escaping for bytes that may not be UTF-8, and the one terminal filter
+//! ([`terminal`]) so a log can never drive the user's terminal.
 
 pub mod file;
 pub mod json;
+pub mod terminal;
+
+pub use terminal::{safe_text, TerminalSafe};
 
 use crate::input::decode::Encoding;
 
@@ -86,24 +89,6 @@ impl Style {
     }
 }
 
-/// Text from a log, made safe for a terminal: invalid UTF-8 becomes U+FFFD and control
-/// characters (ESC, CR, BEL, …; tabs are kept) become visible `\x1b`-style escapes.
-pub fn safe_text(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b);
-    if !s.chars().any(|c| c.is_control() && c != '\t') {
-        return s.into_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() && c != '\t' {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Print `dbglog: msg` on stderr.
 pub fn error_line(msg: &dyn std::fmt::Display) {
     let _ = writeln!(io::stderr(), "dbglog: {msg}");
@@ -172,60 +157,13 @@ impl<W: Write> Write for Reencode<W> {
     }
 }
 
-/// A writer for log text shown on a terminal: control characters other than newline, carriage
-/// return and tab become visible `\x1b`-style escapes, so a log cannot move the cursor, clear
-/// the screen or set the window title. Used only when stdout is a terminal: files and pipes
-/// get the exact bytes.
-pub struct TerminalSafe<W: Write> {
-    inner: W,
-    buf: Vec<u8>,
-}
-
-impl<W: Write> TerminalSafe<W> {
-    /// Wrap `inner`.
-    pub fn new(inner: W) -> Self {
-        TerminalSafe {
-            inner,
-            buf: Vec::new(),
-        }
-    }
-}
-
-impl<W: Write> Write for TerminalSafe<W> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let unsafe_byte = |c: u8| (c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t')) || c == 0x7f;
-        if !data.iter().any(|&c| unsafe_byte(c)) {
-            self.inner.write_all(data)?;
-            return Ok(data.len());
-        }
-        self.buf.clear();
-        for &c in data {
-            if unsafe_byte(c) {
-                self.buf.extend_from_slice(format!("\\x{c:02x}").as_bytes());
-            } else {
-                self.buf.push(c);
-            }
-        }
-        self.inner.write_all(&self.buf)?;
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terminal_safe_escapes_control_characters() {
-        let mut out = Vec::new();
-        let mut w = TerminalSafe::new(&mut out);
-        w.write_all(b"ok\tline\r\n\x1b]0;pwned\x07\x1b[2J end\n")
-            .unwrap();
-        assert_eq!(out, b"ok\tline\r\n\\x1b]0;pwned\\x07\\x1b[2J end\n");
-        assert_eq!(safe_text(b"a\x1b[31mred"), "a\\x1b[31mred");
+/// Stdout for log text (`view`, `diff --format unified`, `flame`): through [`TerminalSafe`]
+/// when it is a terminal, the exact bytes otherwise (files and pipes).
+pub fn log_stdout(capacity: usize) -> Box<dyn Write> {
+    let w = io::BufWriter::with_capacity(capacity, io::stdout().lock());
+    if io::stdout().is_terminal() {
+        Box::new(TerminalSafe::new(w))
+    } else {
+        Box::new(w)
     }
 }
