@@ -11,7 +11,12 @@
 //!   and of every other event it matches; a caught exception is at most `error`
 //!   ([`exception_severity`]): the transaction went on.
 
-use crate::rules::Severity;
+use crate::event::EventType;
+use crate::framing::RecordKind;
+use crate::rules::{Catalogue, RuleMatch, Severity, MARKER_EVENT};
+use crate::stream::Item;
+use crate::track::Tracker;
+use memchr::memchr;
 use serde::Serialize;
 
 /// One finding.
@@ -53,6 +58,122 @@ pub struct Finding {
     /// The managed-package namespace the message itself names (`acme:Too many …`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_ns: Option<String>,
+}
+
+/// Longest message of a one-event finding, in characters.
+pub const MESSAGE_MAX: usize = crate::scan::matcher::MESSAGE_MAX;
+
+/// Match one located item (an event or a truncation marker) against `cat` and append a
+/// finding per matching rule, in log order: the one place where catalogue rules become
+/// findings, for `scan`, the `capture` index and anything else that lists them per event.
+/// A limit block is matched line by line, each limit at its own line. Call
+/// [`pair_exceptions`] on the whole list once the log is read.
+pub fn match_item(cat: &Catalogue, item: &Item<'_>, t: &Tracker, out: &mut Vec<Finding>) {
+    let rec = &item.record;
+    let (event_type, text): (&str, &[u8]) = match (rec.kind, &item.event) {
+        (RecordKind::Event, Some(ev)) => {
+            (std::str::from_utf8(ev.type_name()).unwrap_or(""), ev.body())
+        }
+        (RecordKind::Skipped | RecordKind::MaxSize, _) => (MARKER_EVENT, trim_line(rec.raw)),
+        _ => return,
+    };
+    if event_type.is_empty() {
+        return;
+    }
+    let limit_block = item
+        .event
+        .as_ref()
+        .is_some_and(|e| e.etype() == EventType::LimitUsageForNs);
+    let (mut at, mut lines) = (0usize, 0u64);
+    let pieces: Box<dyn Iterator<Item = &[u8]>> = if limit_block {
+        Box::new(text.split_inclusive(|&c| c == b'\n'))
+    } else {
+        Box::new(std::iter::once(text))
+    };
+    let mut local: Vec<RuleMatch<'_>> = Vec::new();
+    for piece in pieces {
+        local.clear();
+        cat.match_event(event_type, piece, &mut local);
+        if !local.is_empty() {
+            let ns = t.namespaces();
+            let namespace = ns.name_str(item.loc.frame_ns).into_owned();
+            let caller = item.loc.caller_ns.map(|c| ns.name_str(c).into_owned());
+            let source_line = item.event.as_ref().and_then(|e| e.source_line());
+            for m in &local {
+                let rule = &cat.rules()[m.rule];
+                out.push(Finding {
+                    id: rule.id.clone(),
+                    severity: rule.severity,
+                    title: rule.title.clone(),
+                    message: message(item.event.as_ref(), text, at + m.at),
+                    namespace: namespace.clone(),
+                    caller_namespace: caller.clone(),
+                    method: None,
+                    source_line,
+                    log_line: rec.line + lines,
+                    count: 1,
+                    uncaught: None,
+                    fatal_line: None,
+                    origin_hidden: false,
+                    remedy: Some(rule.remedy.clone()).filter(|r| !r.is_empty()),
+                    event: Some(event_type.to_string()),
+                    message_ns: m.ns.map(|n| String::from_utf8_lossy(n).into_owned()),
+                });
+            }
+        }
+        at += piece.len();
+        lines += 1;
+    }
+}
+
+/// The line of `text` holding the match (which starts at byte `at`), made into a one-line message: for a match on the
+/// first line, the event's last field (the free text without `[12]|`); otherwise the
+/// trimmed line itself.
+pub fn message(ev: Option<&crate::event::Event<'_>>, text: &[u8], at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    let line = if line_start == 0 {
+        let first = match ev {
+            Some(e) => {
+                let lf = e.last_field();
+                let lf = &lf[..memchr(b'\n', lf).unwrap_or(lf.len())];
+                if lf.is_empty() {
+                    e.first_line()
+                } else {
+                    lf
+                }
+            }
+            None => text,
+        };
+        first
+    } else {
+        &text[line_start..]
+    };
+    let line = trim_line(&line[..memchr(b'\n', line).unwrap_or(line.len())]);
+    let s = String::from_utf8_lossy(line);
+    let s = s.trim();
+    if s.chars().count() <= MESSAGE_MAX {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MESSAGE_MAX - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn trim_line(b: &[u8]) -> &[u8] {
+    let mut b = b;
+    while let Some((&last, rest)) = b.split_last() {
+        if last == b'\n' || last == b'\r' {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
 }
 
 /// The severity of a catalogue rule's finding on an exception: the rule's own when the

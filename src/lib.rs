@@ -25,7 +25,6 @@
 pub mod analyze;
 pub mod bytes;
 pub mod capture;
-pub mod cli;
 pub mod compare;
 pub mod debug;
 pub mod event;

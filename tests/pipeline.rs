@@ -212,3 +212,82 @@ fn code_unit_forms_name_their_namespace_and_nested_frames_inherit_it() {
     assert!(!text.contains("inside form"), "{text}");
     assert!(text.contains("own code"));
 }
+
+/// Findings per rule id, from scan's NDJSON.
+fn scan_counts(path: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut m = std::collections::BTreeMap::new();
+    for f in scan_findings(path) {
+        *m.entry(f["id"].as_str().unwrap().to_string()).or_default() +=
+            f["count"].as_u64().unwrap();
+    }
+    m
+}
+
+/// The capture index reports the findings that `scan` and `analyze` report for the captured
+/// file, under the full and the subscriber view, for every fixture and corpus log piped in.
+#[test]
+fn the_capture_index_agrees_with_scan_and_analyze_of_the_captured_file() {
+    let ids = catalogue_ids();
+    let only = |id: &str| ids.contains(id);
+    let mut compared = 0;
+    for p in all_logs() {
+        let bytes = std::fs::read(&p).unwrap();
+        if common::run(&["analyze", p.to_str().unwrap()]).status.code() == Some(2) {
+            continue;
+        }
+        for view in ["full", "subscriber"] {
+            let d = tempfile::tempdir().unwrap();
+            let dir = d.path().to_str().unwrap();
+            let out = common::run_stdin(
+                &["capture", "--idle", "0", "--dir", dir, "--as", view, "-"],
+                &bytes,
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {}",
+                p.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let index = std::fs::read_to_string(d.path().join("index.ndjson")).unwrap();
+            for line in index.lines() {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                let file = d.path().join(entry["file"].as_str().unwrap());
+                let file = file.to_str().unwrap();
+                let mut indexed = std::collections::BTreeMap::new();
+                for (id, n) in entry["findings"].as_object().unwrap() {
+                    indexed.insert(id.clone(), n.as_u64().unwrap());
+                }
+                let what = format!("{} as {view}: {file}", p.display());
+                assert_eq!(
+                    indexed,
+                    scan_counts(file),
+                    "{what}: index (left) against scan (right)"
+                );
+                compared += 1;
+                // analyze against scan is checked on every log above; here on the fixtures.
+                let a = if p.starts_with(common::fixtures()) {
+                    common::run(&["analyze", "--format", "json", file])
+                } else {
+                    continue;
+                };
+                if a.status.code() == Some(0) {
+                    let a: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+                    let mut by_id = std::collections::BTreeMap::new();
+                    for f in a["findings"].as_array().unwrap() {
+                        let id = f["id"].as_str().unwrap();
+                        if only(id) {
+                            *by_id.entry(id.to_string()).or_default() +=
+                                f["count"].as_u64().unwrap();
+                        }
+                    }
+                    assert_eq!(
+                        indexed, by_id,
+                        "{what}: index (left) against analyze (right)"
+                    );
+                }
+            }
+        }
+    }
+    assert!(compared > 40, "{compared} captured logs compared");
+}

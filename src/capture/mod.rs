@@ -28,7 +28,7 @@ pub mod sink;
 use crate::event::{Event, EventType};
 use crate::framing::{Record, RecordKind};
 use crate::input::{Data, Input, InputError};
-use crate::rules::{Catalogue, MARKER_EVENT};
+use crate::rules::Catalogue;
 use crate::stream::{self, Feed, Item, RunError};
 use crate::track::{Located, Tracker};
 use crate::view::{Decision, Redactor, ViewOptions, ViewWriter};
@@ -309,13 +309,14 @@ impl Meta {
     }
 }
 
-/// Rule findings of one log, counted per rule id, from the shared catalogue
-/// ([`Catalogue::builtin`]). The cheap path, decided once per event type and cached: types
-/// no rule applies to are skipped outright; types that rules select by name go straight to
-/// [`Catalogue::match_event`]; for the others the literal prefilter runs over the body first.
+/// Rule findings of one log, from the shared catalogue ([`Catalogue::builtin`]), made by
+/// the one findings model ([`crate::findings`]) exactly as `scan` makes them, and counted
+/// per rule id for the index. The cheap path, decided once per event type and cached:
+/// types no rule applies to are skipped outright; types that rules select by name are
+/// matched; for the others the literal prefilter runs over the body first.
 struct Findings {
     cat: &'static Catalogue,
-    counts: Vec<u64>,
+    found: Vec<crate::findings::Finding>,
     /// Per event type: `UNDECIDED`, `BY_TYPE`, `BY_TEXT` or `NONE`.
     by_type: Vec<u8>,
 }
@@ -327,10 +328,9 @@ const NONE: u8 = 3;
 
 impl Default for Findings {
     fn default() -> Self {
-        let cat = Catalogue::builtin();
         Findings {
-            cat,
-            counts: vec![0; cat.rules().len()],
+            cat: Catalogue::builtin(),
+            found: Vec::new(),
             by_type: Vec::new(),
         }
     }
@@ -338,7 +338,7 @@ impl Default for Findings {
 
 impl Findings {
     fn reset(&mut self) {
-        self.counts.fill(0);
+        self.found.clear();
     }
 
     fn classify(&self, name: &str) -> u8 {
@@ -354,55 +354,44 @@ impl Findings {
         }
     }
 
-    /// Count the rules one event matches.
+    /// Match one shown event or truncation marker.
     #[inline]
-    fn count_event(&mut self, ev: &Event<'_>) {
-        let t = ev.etype();
-        let class = if t == EventType::Unknown {
-            self.classify(&String::from_utf8_lossy(ev.type_name()))
-        } else {
-            let i = t as usize;
-            if self.by_type.len() <= i {
-                self.by_type.resize(i + 1, UNDECIDED);
+    fn count_item(&mut self, item: &Item<'_>, t: &Tracker) {
+        if let Some(ev) = &item.event {
+            let et = ev.etype();
+            let class = if et == EventType::Unknown {
+                self.classify(&String::from_utf8_lossy(ev.type_name()))
+            } else {
+                let i = et as usize;
+                if self.by_type.len() <= i {
+                    self.by_type.resize(i + 1, UNDECIDED);
+                }
+                if self.by_type[i] == UNDECIDED {
+                    self.by_type[i] = self.classify(&String::from_utf8_lossy(ev.type_name()));
+                }
+                self.by_type[i]
+            };
+            let go = match class {
+                BY_TYPE => true,
+                BY_TEXT => self.cat.prefilter().is_match(ev.body()),
+                _ => false,
+            };
+            if !go {
+                return;
             }
-            if self.by_type[i] == UNDECIDED {
-                self.by_type[i] = self.classify(&String::from_utf8_lossy(ev.type_name()));
-            }
-            self.by_type[i]
-        };
-        let body = ev.body();
-        let go = match class {
-            BY_TYPE => true,
-            BY_TEXT => self.cat.prefilter().is_match(body),
-            _ => false,
-        };
-        if go {
-            let name = String::from_utf8_lossy(ev.type_name());
-            self.count(&name, body);
         }
+        crate::findings::match_item(self.cat, item, t, &mut self.found);
     }
 
-    /// Count the rules a truncation marker line matches.
-    fn count_marker(&mut self, raw: &[u8]) {
-        self.count(MARKER_EVENT, trim_eol(raw));
-    }
-
-    fn count(&mut self, event_type: &str, text: &[u8]) {
-        let mut out = Vec::new();
-        self.cat.match_event(event_type, text, &mut out);
-        for m in &out {
-            self.counts[m.rule] += 1;
+    /// Findings by rule id (one exception is one finding, as in scan and analyze).
+    fn by_id(&mut self) -> BTreeMap<&str, u64> {
+        crate::findings::pair_exceptions(&mut self.found);
+        let mut m: BTreeMap<&str, u64> = BTreeMap::new();
+        for f in &self.found {
+            let id = self.cat.get(&f.id).map_or("?", |r| r.id.as_str());
+            *m.entry(id).or_default() += f.count;
         }
-    }
-
-    /// Non-zero counts by rule id.
-    fn by_id(&self) -> BTreeMap<&str, u64> {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, &n)| n > 0)
-            .map(|(i, &n)| (self.cat.rules()[i].id.as_str(), n))
-            .collect()
+        m
     }
 }
 
@@ -653,12 +642,12 @@ impl<S: Step> Capturer<'_, S> {
                     Some(ev) => {
                         self.meta.on_event(ev, shown);
                         if shown {
-                            self.findings.count_event(ev);
+                            self.findings.count_item(item, tracker);
                         }
                     }
                     None => {
                         self.meta.truncated = true;
-                        self.findings.count_marker(rec.raw);
+                        self.findings.count_item(item, tracker);
                     }
                 }
                 Ok(())

@@ -1,12 +1,11 @@
 //! `dbglog analyze FILE|-`: the findings report of one log (errors, limits, SOQL/DML, time).
 
+use super::args::ColorChoice;
 use crate::analyze::{self, Options};
 use crate::cli::exit;
-use crate::output::{self, ColorChoice, Style};
+use crate::output::{self, Style};
 use crate::rules::Catalogue;
-use crate::view::ViewSpec;
 use std::io::Write;
-use std::path::PathBuf;
 
 /// Arguments of `dbglog analyze`.
 #[derive(clap::Args, Debug)]
@@ -15,12 +14,9 @@ pub struct Args {
     /// stdin, which is the default when stdin is not a terminal.
     #[arg(default_value = "-", hide_default_value = true)]
     pub input: String,
-    /// Analyze what this view shows: subscriber, vendor:NS[,NS...] or full.
-    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
-    pub view: ViewSpec,
-    /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
-    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
-    pub own: Vec<String>,
+    /// The view (`--as`) and your own namespaces (`--own`).
+    #[command(flatten)]
+    pub scope: super::args::Scope,
     /// Output format: aligned text or one JSON object (schema: docs/analyze-json.md).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -36,10 +32,9 @@ pub struct Args {
     /// Most call-tree lines shown with --tree (the first ones in log order).
     #[arg(long, value_name = "N", default_value_t = 400)]
     pub tree_lines: usize,
-    /// Extra known-error rules (TOML, same schema as the builtin catalogue); a rule with a
-    /// builtin id replaces it.
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    /// Extra known-error rules (`--rules FILE`).
+    #[command(flatten)]
+    pub rules: super::args::Rules,
     /// When to colour the text report: auto (terminal, no NO_COLOR), always or never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -56,27 +51,18 @@ pub enum Format {
 
 /// Run `dbglog analyze`.
 pub fn run(args: Args) -> u8 {
-    let extra;
-    let cat: &Catalogue = match &args.rules {
-        None => Catalogue::builtin(),
-        Some(path) => match Catalogue::load_file(path) {
-            Ok(c) => {
-                extra = Catalogue::builtin().with_extra(c);
-                &extra
-            }
-            Err(e) => {
-                output::error_line(&e);
-                return exit::ERROR;
-            }
-        },
+    let cat = match args.rules.catalogue() {
+        Ok(c) => c,
+        Err(code) => return code,
     };
+    let cat: &Catalogue = &cat;
     let mut input = match super::open_input(&args.input) {
         Ok(i) => i,
         Err(code) => return code,
     };
     let opts = Options {
-        view: args.view.clone(),
-        own: args.own.clone(),
+        view: args.scope.view.clone(),
+        own: args.scope.own.clone(),
         top: args.top,
         tree: args.tree,
         tree_depth: args.tree_depth,
@@ -89,21 +75,12 @@ pub fn run(args: Args) -> u8 {
     if let Some(code) = super::not_a_log(&input.name, report.summary.logs, report.summary.bytes) {
         return code;
     }
-    let named: Vec<&String> = args
-        .view
-        .named_namespaces()
-        .iter()
-        .chain(&args.own)
-        .collect();
+    let named = args.scope.named();
     let mut seen = crate::namespace::Namespaces::default();
     for n in &report.summary.namespaces {
         seen.learn(n.as_bytes());
     }
-    super::warn_unseen(
-        &input.name,
-        &seen,
-        &named.iter().map(|n| n.as_bytes()).collect::<Vec<_>>(),
-    );
+    super::warn_unseen(&input.name, &seen, &named);
     let mut out = output::stdout();
     let res = match args.format {
         Format::Json => serde_json::to_writer(&mut out, &report)

@@ -4,7 +4,7 @@ use crate::capture::name::Template;
 use crate::capture::{self, Captured, FullStep, Options, ViewStep};
 use crate::cli::exit;
 use crate::output;
-use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec, Visibility};
+use crate::view::{self, Markers, RedactSpec, ViewOptions, ViewSpec};
 use libc::{SIGHUP, SIGINT, SIGTERM};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -45,9 +45,10 @@ pub struct Args {
     /// Folder for the captured files and index.ndjson (created if missing).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
-    /// What each file holds: subscriber, vendor:NS[,NS...] or full.
-    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
-    pub view: ViewSpec,
+    /// What each file holds (`--as`: subscriber, vendor:NS[,NS...] or full) and your own
+    /// namespaces (`--own`).
+    #[command(flatten)]
+    pub scope: super::args::Scope,
     /// Mask personal data and secrets before anything is written: `pii` (e-mails, tokens,
     /// passwords and other secrets, API and private keys), plus any of `ids` (record ids),
     /// `contact` (phone numbers), `cards` (card numbers), `ip` (IP addresses), comma-separated
@@ -116,7 +117,7 @@ pub fn run(args: Args) -> u8 {
         }),
     };
     let view_opts = ViewOptions {
-        visibility: Visibility::new(&args.view, &[]),
+        visibility: args.scope.visibility(),
         markers: Markers::default(),
         redact: args.redact,
         reduce: args.reduce.spec(),
@@ -134,10 +135,10 @@ pub fn run(args: Args) -> u8 {
             }
         }
     };
-    let res = if args.view == ViewSpec::Full && args.redact.is_none() && !reduced {
+    let res = if args.scope.view == ViewSpec::Full && args.redact.is_none() && !reduced {
         capture::capture(&mut input, &mut tracker, &mut FullStep, &opts, &mut on_done)
     } else {
-        let mut step = ViewStep::new(view_opts, args.view.to_string());
+        let mut step = ViewStep::new(view_opts, args.scope.view.to_string());
         capture::capture(&mut input, &mut tracker, &mut step, &opts, &mut on_done)
     };
     match res {

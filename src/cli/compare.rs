@@ -1,17 +1,16 @@
 //! `dbglog compare BEFORE AFTER`: figures before and after a change, and a regression gate.
 
+use super::args::ColorChoice;
 use crate::analyze;
 use crate::cli::exit;
 use crate::compare::gate::{self, Expr, Outcome};
 use crate::compare::metrics::{self, LogMetrics, Section, Unit};
 use crate::compare::{self, Comparison, FindingChange, Group, Mode, Row};
-use crate::output::{self, ColorChoice, Style};
+use crate::output::{self, Style};
 use crate::rules::Catalogue;
 use crate::scan::{self, walk, Scanner, Status};
-use crate::view::ViewSpec;
 use serde::Serialize;
 use std::io::{self, Write};
-use std::path::PathBuf;
 
 /// Arguments of `dbglog compare`.
 #[derive(clap::Args, Debug)]
@@ -27,12 +26,9 @@ pub struct Args {
     /// AFTER: a log file, a folder, an archive, or `-` for stdin.
     #[arg(value_name = "AFTER")]
     pub after: String,
-    /// Compare what this view shows: subscriber, vendor:NS[,NS...] or full.
-    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
-    pub view: ViewSpec,
-    /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
-    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
-    pub own: Vec<String>,
+    /// The view (`--as`) and your own namespaces (`--own`).
+    #[command(flatten)]
+    pub scope: super::args::Scope,
     /// Output format: a text table, one JSON object (docs/compare.md), or one line per change
     /// and gate result (for CI annotations).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -50,9 +46,9 @@ pub struct Args {
     /// levels) as they stand.
     #[arg(long)]
     pub strict: bool,
-    /// Extra known-error rules (TOML, as `analyze --rules`).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    /// Extra known-error rules (`--rules FILE`).
+    #[command(flatten)]
+    pub rules: super::args::Rules,
     /// Worker threads (default: one per available core).
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,
@@ -151,20 +147,11 @@ pub fn run(args: Args) -> u8 {
         output::error_line(&"compare: BEFORE and AFTER cannot both be stdin");
         return exit::ERROR;
     }
-    let extra;
-    let cat: &Catalogue = match &args.rules {
-        None => Catalogue::builtin(),
-        Some(path) => match Catalogue::load_file(path) {
-            Ok(c) => {
-                extra = Catalogue::builtin().with_extra(c);
-                &extra
-            }
-            Err(e) => {
-                output::error_line(&e);
-                return exit::ERROR;
-            }
-        },
+    let cat = match args.rules.catalogue() {
+        Ok(c) => c,
+        Err(code) => return code,
     };
+    let cat: &Catalogue = &cat;
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -176,8 +163,8 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let aopts = analyze::Options {
-        view: args.view.clone(),
-        own: args.own.clone(),
+        view: args.scope.view.clone(),
+        own: args.scope.own.clone(),
         top: usize::MAX,
         ..Default::default()
     };
@@ -193,13 +180,7 @@ pub fn run(args: Args) -> u8 {
         (Ok(b), Ok(a)) => (b, a),
         _ => return exit::ERROR,
     };
-    let named: Vec<&[u8]> = args
-        .view
-        .named_namespaces()
-        .iter()
-        .chain(&args.own)
-        .map(|s| s.as_bytes())
-        .collect();
+    let named = args.scope.named();
     let mut seen = crate::namespace::Namespaces::default();
     for n in before.namespaces.iter().chain(&after.namespaces) {
         seen.learn(n.as_bytes());
@@ -352,7 +333,7 @@ fn write_text(
         st.bold("compare"),
         side_line(before),
         side_line(after),
-        args.view
+        args.scope.view
     )?;
     if cmp.levels_differ && cmp.mode == Mode::Logs {
         writeln!(
@@ -674,7 +655,7 @@ fn write_json(
 ) -> io::Result<()> {
     let report = JsonReport {
         schema_version: compare::SCHEMA_VERSION,
-        view: args.view.to_string(),
+        view: args.scope.view.to_string(),
         min_delta_pct: args.min_delta,
         before: json_side(before),
         after: json_side(after),

@@ -8,7 +8,7 @@ use crate::grep::Matcher;
 use crate::output;
 use crate::stream::{self, RunError, Threads};
 use crate::track::Tracker;
-use crate::view::{self, RedactSpec, ViewOptions, ViewSpec, Visibility};
+use crate::view::{self, RedactSpec, ViewOptions, Visibility};
 use std::io::{self, Write};
 
 /// Arguments of `dbglog debug`.
@@ -36,12 +36,9 @@ pub struct Args {
     /// Only entries whose message matches this regex.
     #[arg(long = "grep", value_name = "PATTERN")]
     pub grep: Option<String>,
-    /// Which view: `subscriber`, `vendor:NS[,NS...]` or `full`.
-    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
-    pub view: ViewSpec,
-    /// A namespace that is your own code (visible in every view).
-    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
-    pub own: Vec<String>,
+    /// The view (`--as`) and your own namespaces (`--own`).
+    #[command(flatten)]
+    pub scope: super::args::Scope,
     /// Mask personal data and secrets in the messages: `pii` or `pii,ids`.
     #[arg(long, value_name = "WHAT")]
     pub redact: Option<RedactSpec>,
@@ -76,7 +73,7 @@ pub fn run(args: Args) -> u8 {
         grep,
     };
     let opts = ViewOptions {
-        visibility: Visibility::new(&args.view, &args.own),
+        visibility: Visibility::new(&args.scope.view, &args.scope.own),
         markers: view::Markers::Every,
         redact: args.redact,
         ..Default::default()

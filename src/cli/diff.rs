@@ -4,10 +4,11 @@
 //! streaming pass); `--as vendor:NS` picks another view; `dbglog diff A B` compares two
 //! captures of the same transaction (for example the customer's log and the vendor's).
 
+use super::args::{ColorChoice, Markers};
 use crate::cli::exit;
-use crate::output::{self, safe_text, ColorChoice, Style};
+use crate::output::{self, safe_text, Style};
 use crate::view::diff::{self, DiffItem, DiffReport, Origin};
-use crate::view::{Markers, ViewOptions, ViewSpec, Visibility};
+use crate::view::{ViewOptions, ViewSpec, Visibility};
 use serde::Serialize;
 use std::io::Write;
 
@@ -35,7 +36,7 @@ pub struct Args {
     #[arg(long = "as", value_name = "VIEW")]
     pub view: Option<ViewSpec>,
     /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
-    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
+    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::args::parse_ns)]
     pub own: Vec<String>,
     /// Marker style of the compared views (`every` makes an already-subscriber log equal
     /// to its own subscriber view).
@@ -121,7 +122,7 @@ fn open(name: &str) -> Result<crate::input::Input, Failure> {
 fn options(view: &ViewSpec, args: &Args) -> ViewOptions {
     ViewOptions {
         visibility: Visibility::new(view, &args.own),
-        markers: args.markers,
+        markers: args.markers.into(),
         redact: None,
         reduce: Default::default(),
     }

@@ -7,7 +7,7 @@ use crate::grep::{self, Hit, Matcher, Mode, Outcome};
 use crate::output;
 use crate::scan::walk::{self, Entry};
 use crate::stream::Threads;
-use crate::view::{RedactSpec, ViewOptions, ViewSpec, Visibility};
+use crate::view::{RedactSpec, ViewOptions, Visibility};
 use rayon::prelude::*;
 use std::io::{self, Read, Write};
 
@@ -43,13 +43,9 @@ pub struct Args {
     /// Only records inside code of this namespace (`default` for your own code).
     #[arg(long = "ns", value_name = "NS")]
     pub ns: Option<String>,
-    /// Search the log as this view shows it: `subscriber`, `vendor:NS[,NS...]` or `full`.
-    /// Under a hiding view, hidden text is never searched or printed.
-    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
-    pub view: ViewSpec,
-    /// A namespace that is your own code (visible in every view).
-    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = super::view::parse_ns)]
-    pub own: Vec<String>,
+    /// The view (`--as`) and your own namespaces (`--own`).
+    #[command(flatten)]
+    pub scope: super::args::Scope,
     /// Search (and print) the redacted text: `pii` or `pii,ids`.
     #[arg(long, value_name = "WHAT")]
     pub redact: Option<RedactSpec>,
@@ -100,7 +96,7 @@ pub fn run(args: Args) -> u8 {
             .collect(),
         ns,
         view: ViewOptions {
-            visibility: Visibility::new(&args.view, &args.own),
+            visibility: Visibility::new(&args.scope.view, &args.scope.own),
             markers: crate::view::Markers::Every,
             redact: args.redact,
             ..Default::default()

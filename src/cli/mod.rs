@@ -2,6 +2,7 @@
 //! 0 success (or something found), 1 nothing found / views differ, 2 error.
 
 pub mod analyze;
+pub mod args;
 pub mod capture;
 pub mod compare;
 pub mod debug;

@@ -1,13 +1,13 @@
 //! `dbglog scan PATH…`: scan files, folders and archives for known errors, in parallel.
 
+use super::args::ColorChoice;
 use crate::cli::exit;
-use crate::output::{self, ColorChoice, Style};
+use crate::output::{self, Style};
 use crate::rules::Catalogue;
 use crate::scan::archive::parse_size;
 use crate::scan::report::{self, Summary};
 use crate::scan::{walk, Options, Scanner, Status};
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,10 +41,9 @@ pub struct Args {
     /// for stdin. Formats are recognised by their first bytes, not by their names.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// Add the rules of this TOML file to the builtin catalogue (same id: replaces the
-    /// builtin rule).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    /// Extra known-error rules (`--rules FILE`; same id: replaces the builtin rule).
+    #[command(flatten)]
+    pub rules: super::args::Rules,
     /// Use only these rule ids (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID,…")]
     pub only: Vec<String>,
@@ -89,7 +88,7 @@ pub enum Format {
 
 fn catalogue(args: &Args) -> Result<Catalogue, String> {
     let builtin = Catalogue::builtin();
-    let mut cat = match &args.rules {
+    let mut cat = match &args.rules.rules {
         Some(p) => builtin.with_extra(Catalogue::load_file(p).map_err(|e| e.to_string())?),
         None => builtin.clone(),
     };

@@ -1,9 +1,10 @@
 //! `dbglog view FILE|- --as …`: stream a view of a log.
 
+use super::args::Markers;
 use crate::cli::exit;
 use crate::output;
 use crate::view::reduce::{self, Levels, TypeSet};
-use crate::view::{self, Markers, RedactSpec, ReduceSpec, ViewOptions, ViewSpec, Visibility};
+use crate::view::{self, RedactSpec, ReduceSpec, ViewOptions, Visibility};
 use std::io::Write;
 
 /// Arguments of `dbglog view`.
@@ -13,13 +14,9 @@ pub struct Args {
     /// stdin, which is the default when stdin is not a terminal.
     #[arg(default_value = "-", hide_default_value = true)]
     pub input: String,
-    /// Which view: `subscriber` (only your own code), `vendor:NS[,NS...]` (your code plus
-    /// those packages) or `full` (everything, a byte-exact copy).
-    #[arg(long = "as", value_name = "VIEW", default_value = "full")]
-    pub view: ViewSpec,
-    /// A namespace that is your own code (visible in every view); repeatable or comma-separated.
-    #[arg(long = "own", value_name = "NS", value_delimiter = ',', value_parser = parse_ns)]
-    pub own: Vec<String>,
+    /// The view (`--as`) and your own namespaces (`--own`).
+    #[command(flatten)]
+    pub scope: super::args::Scope,
     /// How hidden code is written: `run` = one ENTERING_MANAGED_PKG line per run,
     /// `every` = one per hidden event, as Salesforce writes them.
     #[arg(long, value_enum, value_name = "STYLE", default_value = "run")]
@@ -91,17 +88,6 @@ fn parse_regex(s: &str) -> Result<regex::bytes::Regex, String> {
     regex::bytes::Regex::new(s).map_err(|e| format!("bad pattern: {e}"))
 }
 
-/// Parse a namespace name (`--own`).
-pub fn parse_ns(s: &str) -> Result<String, String> {
-    if crate::namespace::is_ident(s.as_bytes()) {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "bad namespace '{s}': namespaces are letters, digits and _ (starting with a letter)"
-        ))
-    }
-}
-
 /// Run `dbglog view`.
 pub fn run(args: Args) -> u8 {
     let mut input = match super::open_input(&args.input) {
@@ -126,8 +112,8 @@ pub fn run(args: Args) -> u8 {
         None => output::log_stdout(256 * 1024),
     };
     let opts = ViewOptions {
-        visibility: Visibility::new(&args.view, &args.own),
-        markers: args.markers,
+        visibility: Visibility::new(&args.scope.view, &args.scope.own),
+        markers: args.markers.into(),
         redact: args.redact,
         reduce: args.reduce.spec(),
     };

@@ -23,7 +23,7 @@ pub fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 /// `--color` choices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ColorChoice {
     /// Colour when stdout is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
     #[default]

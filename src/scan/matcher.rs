@@ -9,10 +9,9 @@
 
 use super::{FileReport, Finding, Status};
 use crate::event::parse::head;
-use crate::event::EventType;
-use crate::framing::{is_header, RecordKind};
+use crate::framing::is_header;
 use crate::input::Input;
-use crate::rules::{Catalogue, RuleMatch, MARKER_EVENT};
+use crate::rules::Catalogue;
 use crate::stream::{self, RunError};
 use crate::track::Tracker;
 use memchr::memchr;
@@ -305,8 +304,6 @@ impl<'c, 'h> Matching<'c, 'h> {
             hit: Hit {
                 cat,
                 findings: Vec::new(),
-                event_no: 0,
-                last_fatal: None,
             },
         }
     }
@@ -315,9 +312,6 @@ impl<'c, 'h> Matching<'c, 'h> {
     #[inline]
     fn consume(&mut self, item: &stream::Item<'_>, t: &Tracker) -> io::Result<()> {
         let rec = &item.record;
-        if item.event.is_some() {
-            self.hit.event_no += 1;
-        }
         let end = rec.offset + rec.raw.len() as u64;
         match self.hits {
             Some(hits) => {
@@ -347,10 +341,6 @@ impl<'c, 'h> Matching<'c, 'h> {
 struct Hit<'c> {
     cat: &'c Catalogue,
     findings: Vec<Finding>,
-    /// Events seen so far.
-    event_no: u64,
-    /// The last FATAL_ERROR that produced findings: (event number, log, body, first finding).
-    last_fatal: Option<(u64, u32, Vec<u8>, usize)>,
 }
 
 impl Hit<'_> {
@@ -358,151 +348,8 @@ impl Hit<'_> {
     /// records hold none, and the per-record loop stays small.
     #[inline(never)]
     fn record(&mut self, item: &stream::Item<'_>, t: &Tracker) {
-        let rec = &item.record;
-        let (event_type, text): (&str, &[u8]) = match (rec.kind, &item.event) {
-            (RecordKind::Event, Some(ev)) => {
-                (std::str::from_utf8(ev.type_name()).unwrap_or(""), ev.body())
-            }
-            (RecordKind::Skipped | RecordKind::MaxSize, _) => (MARKER_EVENT, trim_line(rec.raw)),
-            _ => ("", &[]),
-        };
-        if event_type.is_empty() {
-            return;
-        }
-        // A limit block is matched line by line: each limit close to its maximum is a
-        // finding of its own, at its own line (as analyze reports each limit).
-        if item
-            .event
-            .as_ref()
-            .is_some_and(|e| e.etype() == EventType::LimitUsageForNs)
-        {
-            let (mut at, mut lines) = (0usize, 0u64);
-            for line in text.split_inclusive(|&c| c == b'\n') {
-                self.match_text(item, t, event_type, text, at..at + line.len(), lines);
-                at += line.len();
-                lines += 1;
-            }
-        } else {
-            self.match_text(item, t, event_type, text, 0..text.len(), 0);
-        }
+        crate::findings::match_item(self.cat, item, t, &mut self.findings);
     }
-
-    /// Match `text[piece]` (all of the record's text, or one line of a limit block, `lines`
-    /// lines into it) and add its findings.
-    fn match_text(
-        &mut self,
-        item: &stream::Item<'_>,
-        t: &Tracker,
-        event_type: &str,
-        text: &[u8],
-        piece: std::ops::Range<usize>,
-        lines: u64,
-    ) {
-        let at = piece.start;
-        let piece = &text[piece];
-        let rec = &item.record;
-        {
-            // Only records holding a hit get here, so one small allocation each is fine.
-            let mut local: Vec<RuleMatch<'_>> = Vec::new();
-            self.cat.match_event(event_type, piece, &mut local);
-            if !local.is_empty() {
-                let is_fatal = item
-                    .event
-                    .as_ref()
-                    .is_some_and(|e| e.etype() == EventType::FatalError);
-                let doubled = is_fatal
-                    && self.last_fatal.as_ref().is_some_and(|(n, log, body, _)| {
-                        *n + 1 == self.event_no && *log == item.log && body.as_slice() == text
-                    });
-                if doubled {
-                    let first = self.last_fatal.as_ref().map_or(0, |l| l.3);
-                    for f in &mut self.findings[first..] {
-                        f.count += 1;
-                    }
-                    self.last_fatal.as_mut().expect("doubled").0 = self.event_no;
-                } else {
-                    let first = self.findings.len();
-                    let ns = t.namespaces();
-                    let namespace = ns.name_str(item.loc.frame_ns).into_owned();
-                    let caller = item.loc.caller_ns.map(|c| ns.name_str(c).into_owned());
-                    let source_line = item.event.as_ref().and_then(|e| e.source_line());
-                    for m in &local {
-                        let rule = &self.cat.rules()[m.rule];
-                        self.findings.push(Finding {
-                            id: rule.id.clone(),
-                            severity: rule.severity,
-                            title: rule.title.clone(),
-                            message: message(item.event.as_ref(), text, at + m.at),
-                            namespace: namespace.clone(),
-                            caller_namespace: caller.clone(),
-                            method: None,
-                            source_line,
-                            log_line: rec.line + lines,
-                            count: 1,
-                            uncaught: None,
-                            fatal_line: None,
-                            origin_hidden: false,
-                            remedy: Some(rule.remedy.clone()).filter(|r| !r.is_empty()),
-                            event: Some(event_type.to_string()),
-                            message_ns: m.ns.map(|n| String::from_utf8_lossy(n).into_owned()),
-                        });
-                    }
-                    self.last_fatal =
-                        is_fatal.then(|| (self.event_no, item.log, text.to_vec(), first));
-                }
-            }
-        }
-    }
-}
-
-/// The line of `text` holding the match (which starts at byte `at`), made into a one-line message: for a match on the
-/// first line, the event's last field (the free text without `[12]|`); otherwise the
-/// trimmed line itself.
-fn message(ev: Option<&crate::event::Event<'_>>, text: &[u8], at: usize) -> String {
-    let at = at.min(text.len());
-    let line_start = text[..at]
-        .iter()
-        .rposition(|&c| c == b'\n')
-        .map_or(0, |p| p + 1);
-    let line = if line_start == 0 {
-        let first = match ev {
-            Some(e) => {
-                let lf = e.last_field();
-                let lf = &lf[..memchr(b'\n', lf).unwrap_or(lf.len())];
-                if lf.is_empty() {
-                    e.first_line()
-                } else {
-                    lf
-                }
-            }
-            None => text,
-        };
-        first
-    } else {
-        &text[line_start..]
-    };
-    let line = trim_line(&line[..memchr(b'\n', line).unwrap_or(line.len())]);
-    let s = String::from_utf8_lossy(line);
-    let s = s.trim();
-    if s.chars().count() <= MESSAGE_MAX {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(MESSAGE_MAX - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
-fn trim_line(b: &[u8]) -> &[u8] {
-    let mut b = b;
-    while let Some((&last, rest)) = b.split_last() {
-        if last == b'\n' || last == b'\r' {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
 }
 
 #[cfg(test)]
@@ -587,7 +434,7 @@ mod tests {
     #[test]
     fn long_messages_are_cut() {
         let text = "x".repeat(500);
-        let m = message(None, text.as_bytes(), 0);
+        let m = crate::findings::message(None, text.as_bytes(), 0);
         assert_eq!(m.chars().count(), MESSAGE_MAX);
         assert!(m.ends_with('…'));
     }

@@ -13,7 +13,7 @@ use crate::track::Tracker;
 use std::io::{self, Write};
 
 /// `--markers`: how hidden events are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Markers {
     /// One `ENTERING_MANAGED_PKG` line per run of hidden events.
     #[default]
