@@ -46,6 +46,7 @@
   var F = D.frames; // [start, end, depth, name, ns, kind, self, soql, dml, rows, line, flags, culled]
   var S = 0, E = 1, DEP = 2, NAME = 3, NS = 4, KIND = 5, SELF = 6, SOQL = 7, DML = 8, ROWS = 9, LINE = 10, FLAGS = 11, CULLED = 12;
   var palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#86bcb6", "#d37295"];
+  function nm(f) { return D.names[f[NAME]] || D.kinds[f[KIND]]; }
   function color(ns) { return palette[ns % palette.length]; }
 
   // Namespaces that have frames, for the legend and the filter.
@@ -142,7 +143,7 @@
         if (x1 - x0 > 30) {
           ctx.fillStyle = "#fff";
           ctx.save(); ctx.beginPath(); ctx.rect(x0, y, x1 - x0 - 2, ROW); ctx.clip();
-          ctx.fillText(D.names[f[NAME]], x0 + 3, y + ROW / 2);
+          ctx.fillText(nm(f), x0 + 3, y + ROW / 2);
           ctx.restore();
         }
       }
@@ -163,7 +164,7 @@
   }
   function details(i) {
     var f = F[i];
-    var lines = [D.names[f[NAME]], "namespace " + D.ns[f[NS]] + " · " + D.kinds[f[KIND]],
+    var lines = [nm(f), "namespace " + D.ns[f[NS]] + " · " + D.kinds[f[KIND]],
       "total " + ms(f[E] - f[S]) + " ms · self " + ms(f[SELF]) + " ms" + (f[FLAGS] & 1 ? " (end estimated)" : ""),
       "SOQL " + f[SOQL] + " · DML " + f[DML] + " · rows " + f[ROWS], "log line " + f[LINE]];
     if (f[CULLED]) lines.push(f[CULLED] + " narrow frame(s) inside not drawn");
@@ -233,7 +234,7 @@
     }
     td.appendChild(tog);
     var sw = el("span", null, "swatch"); sw.style.background = color(f[NS]); td.appendChild(sw);
-    td.appendChild(document.createTextNode(D.names[f[NAME]]));
+    td.appendChild(document.createTextNode(nm(f)));
     td.title = D.kinds[f[KIND]] + " " + D.names[f[NAME]];
     tr.appendChild(td);
     [D.ns[f[NS]], ms(f[E] - f[S]) + (f[FLAGS] & 1 ? "*" : ""), ms(f[SELF]), f[SOQL], f[DML], f[ROWS], f[LINE]].forEach(function (v) { tr.appendChild(el("td", v)); });
@@ -252,7 +253,7 @@
         while (path.length && F[path[path.length - 1]][DEP] >= F[j][DEP]) path.pop();
         path.push(j);
         var f = F[j];
-        if ((nsF < 0 || f[NS] === nsF) && (!text || D.names[f[NAME]].toLowerCase().indexOf(text) >= 0)) {
+        if ((nsF < 0 || f[NS] === nsF) && (!text || nm(f).toLowerCase().indexOf(text) >= 0)) {
           matches++;
           for (var p = 0; p < path.length; p++) show[path[p]] = 1;
         }
