@@ -131,11 +131,11 @@ impl Timeline {
                     self.dml_rows.insert(ev.line, r);
                 }
             }
-            EventType::ExceptionThrown | EventType::FatalError => {
-                if self.exceptions.len() < MARK_CAP {
-                    let at = ev.nanos().unwrap_or(self.last);
-                    self.exceptions.push((ev.line, self.offset + at));
-                }
+            EventType::ExceptionThrown | EventType::FatalError
+                if self.exceptions.len() < MARK_CAP =>
+            {
+                let at = ev.nanos().unwrap_or(self.last);
+                self.exceptions.push((ev.line, self.offset + at));
             }
             _ => {}
         }
@@ -167,16 +167,16 @@ impl Timeline {
             _ => {}
         }
         for s in self.sub.iter().skip(d + 1) {
-            for i in 0..3 {
-                c[i] += s[i];
+            for (a, b) in c.iter_mut().zip(s) {
+                *a += b;
             }
         }
         self.sub.truncate(d + 1);
         if self.sub.len() < d + 1 {
             self.sub.resize(d + 1, [0; 3]);
         }
-        for i in 0..3 {
-            self.sub[d][i] += c[i];
+        for (a, b) in self.sub[d].iter_mut().zip(c) {
+            *a += b;
         }
         let name = self.intern(f.name);
         self.recs.push(Rec {
@@ -532,9 +532,9 @@ pub fn write<W: Write>(
     }
     h.push_str("</dl>\n");
     if s.truncated {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"warn\">Truncated: {} truncation marker(s); every figure is a floor.</p>\n",
+            "<p class=\"warn\">Truncated: {} truncation marker(s); every figure is a floor.</p>",
             s.truncation_markers
         );
     }
@@ -691,9 +691,9 @@ pub fn write<W: Write>(
         let _ = writeln!(h, "<p>Log issues: {}</p>", esc(&v.join(", ")));
     }
     h.push_str("</section>\n</main>\n");
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<footer>Made by dbglog {} from the analyze report (schema {}); no request leaves this page.</footer>\n",
+        "<footer>Made by dbglog {} from the analyze report (schema {}); no request leaves this page.</footer>",
         env!("CARGO_PKG_VERSION"),
         r.schema_version
     );
