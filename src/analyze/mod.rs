@@ -16,6 +16,7 @@
 //! [`Report::view`] and `docs/analyze-json.md`.
 
 pub mod flame;
+pub mod html;
 pub mod text;
 
 use crate::event::usage::{self, Limit};

@@ -17,9 +17,13 @@ pub struct Args {
     /// The view (`--as`) and your own namespaces (`--own`).
     #[command(flatten)]
     pub scope: super::args::Scope,
-    /// Output format: aligned text or one JSON object (schema: docs/analyze-json.md).
+    /// Output format: aligned text, one JSON object (schema: docs/analyze-json.md), or one
+    /// self-contained HTML page (docs/html.md).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write the report to this file (written atomically) instead of stdout; `-` is stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<String>,
     /// How many methods to list by self time.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
@@ -47,6 +51,8 @@ pub enum Format {
     Text,
     /// One JSON object.
     Json,
+    /// One self-contained HTML page: timeline, call tree, tables (docs/html.md).
+    Html,
 }
 
 /// Run `dbglog analyze`.
@@ -68,7 +74,16 @@ pub fn run(args: Args) -> u8 {
         tree_depth: args.tree_depth,
         tree_lines: args.tree_lines,
     };
-    let report = match analyze::analyze(&mut input, &opts, cat) {
+    let mut timeline = None;
+    let result = if args.format == Format::Html {
+        analyze::html::analyze(&mut input, &opts, cat).map(|(r, t, n)| {
+            timeline = Some((t, n));
+            r
+        })
+    } else {
+        analyze::analyze(&mut input, &opts, cat)
+    };
+    let report = match result {
         Ok(r) => r,
         Err(e) => return super::fail(&e),
     };
@@ -81,8 +96,23 @@ pub fn run(args: Args) -> u8 {
         seen.learn(n.as_bytes());
     }
     super::warn_unseen(&input.name, &seen, &named);
-    let mut out = output::stdout();
+    let mut file = match &args.output {
+        Some(p) if p != "-" => match super::create_output(p, &[&args.input]) {
+            Ok(f) => Some(f),
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    let mut stdout = output::stdout();
+    let mut out: &mut dyn Write = match file.as_mut() {
+        Some(f) => f,
+        None => &mut stdout,
+    };
     let res = match args.format {
+        Format::Html => {
+            let (t, n) = timeline.take().unwrap_or_default();
+            analyze::html::write(&mut out, &report, &t, &n, &Default::default())
+        }
         Format::Json => serde_json::to_writer(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out)),
@@ -91,7 +121,8 @@ pub fn run(args: Args) -> u8 {
             analyze::text::write(&mut out, &report, &style)
         }
     }
-    .and_then(|_| out.flush());
+    .and_then(|_| out.flush())
+    .and_then(|_| file.map_or(Ok(()), |f| f.commit()));
     match res {
         Err(e) if !output::is_broken_pipe(&e) => {
             output::error_line(&e);
