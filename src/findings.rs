@@ -36,6 +36,9 @@ pub struct Finding {
     pub source_line: Option<u32>,
     /// Log line of the (first) event.
     pub log_line: u64,
+    /// Log line of the last event grouped under this finding (`log_line` when there is
+    /// one; scan lists each occurrence, so it is always its `log_line`).
+    pub last_line: u64,
     /// How many times it happened (occurrences aggregated under one finding).
     pub count: u64,
     /// For exceptions: true if it ended in a `FATAL_ERROR`.
@@ -133,6 +136,7 @@ pub(crate) mod tests_support {
             method: None,
             source_line: None,
             log_line: 1,
+            last_line: 1,
             count: 1,
             uncaught: None,
             fatal_line: None,
@@ -154,6 +158,7 @@ mod tests {
             severity: sev,
             message: msg.into(),
             log_line: line,
+            last_line: line,
             event: Some(event.into()),
             ..tests_support::finding()
         }

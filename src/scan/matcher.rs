@@ -438,6 +438,7 @@ impl Hit<'_> {
                             method: None,
                             source_line,
                             log_line: rec.line + lines,
+                            last_line: rec.line + lines,
                             count: 1,
                             uncaught: None,
                             fatal_line: None,
