@@ -835,3 +835,28 @@ fn every_text_report_line_fits_in_80_columns() {
     }
     assert!(checked > 30, "{checked}");
 }
+
+#[test]
+fn wide_prints_whole_lines_and_lines_format_gives_one_line_per_finding() {
+    let t = text(&[&fixture("e2cp-fatal.log"), "--wide"]);
+    let first = t.lines().next().unwrap();
+    assert!(first.starts_with("FAILED  System.QueryException: Non-selective query"));
+    assert!(
+        first.ends_with("(package E2CP, called from (default), entry point execute_anonymous_apex); 2 more uncaught or fatal"),
+        "{first}"
+    );
+    assert!(t.lines().any(|l| l.chars().count() > 80));
+    let f = fixture("e2cp-fatal.log");
+    let out = common::run(&["analyze", &f, "--format", "lines"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 4, "{s}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{f}:119: FATAL QUERY_NON_SELECTIVE [E2CP] Non-selective query on a large object (uncaught): System.QueryException:"
+        )),
+        "{s}"
+    );
+    assert!(lines[3].starts_with(&format!("{f}:71: INFO SOQL_TABLESCAN_CHEAP [E2CP] ")));
+}

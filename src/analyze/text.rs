@@ -105,13 +105,17 @@ fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
 /// `indent` spaces on the others, within [`WIDTH`] columns.
 fn write_wrapped<W: Write>(
     w: &mut W,
+    width: usize,
     first: &str,
     indent: usize,
     text: &str,
     max: usize,
     paint: &dyn Fn(&str) -> String,
 ) -> io::Result<()> {
-    for (i, l) in wrap(text, WIDTH - indent, max).iter().enumerate() {
+    for (i, l) in wrap(text, width.saturating_sub(indent), max)
+        .iter()
+        .enumerate()
+    {
         if i == 0 {
             writeln!(w, "{first}{}", paint(l))?;
         } else {
@@ -135,8 +139,15 @@ fn sev(st: &Style, s: Severity) -> String {
     }
 }
 
-/// Write the report as text.
+/// Write the report as text, every line within [`WIDTH`] columns.
 pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
+    write_width(w, r, st, WIDTH)
+}
+
+/// Write the report as text, every line within `width` columns (at least 60; `usize::MAX`
+/// for `--wide`: nothing wrapped or cut).
+pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) -> io::Result<()> {
+    let width = width.max(60);
     let s = &r.summary;
     let v = &r.verdict;
     let label = format!("{:<6}", v.label());
@@ -148,18 +159,21 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
     // The exception (or the first reason) on the first line, how and where it ended
     // below it, so that each fits.
     match v.headline.split_once(" — ") {
-        Some((what, rest)) => {
-            writeln!(w, "{label}  {}", clip(what, WIDTH - 8))?;
-            write_wrapped(w, "        ", 8, &format!("— {rest}"), 3, &plain)?;
+        Some(_) if v.headline.chars().count() + 8 <= width => {
+            writeln!(w, "{label}  {}", safe_text(v.headline.as_bytes()))?;
         }
-        None => write_wrapped(w, &format!("{label}  "), 8, &v.headline, 3, &plain)?,
+        Some((what, rest)) => {
+            writeln!(w, "{label}  {}", clip(what, width - 8))?;
+            write_wrapped(w, width, "        ", 8, &format!("— {rest}"), 3, &plain)?;
+        }
+        None => write_wrapped(w, width, &format!("{label}  "), 8, &v.headline, 3, &plain)?,
     }
     let view = clip(&r.view, 30);
     writeln!(
         w,
         "{} {}  (view: {view})",
         st.bold("dbglog analyze:"),
-        clip(&r.file, WIDTH - 26 - view.chars().count()),
+        clip(&r.file, width - 26 - view.chars().count()),
     )?;
     if s.truncated {
         writeln!(
@@ -190,11 +204,11 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
     } else {
         levels.join(", ")
     };
-    write_wrapped(w, "  Log levels    ", 16, &levels, 6, &plain)?;
+    write_wrapped(w, width, "  Log levels    ", 16, &levels, 6, &plain)?;
     writeln!(
         w,
         "  User          {}",
-        clip(s.user.as_deref().unwrap_or("-"), WIDTH - 16)
+        clip(s.user.as_deref().unwrap_or("-"), width - 16)
     )?;
     if s.entry_points.is_empty() {
         writeln!(w, "  Entry points  -")?;
@@ -211,7 +225,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 format!(" [{}]", safe_text(e.namespace.as_bytes()))
             };
             let tail = format!("{ns} ×{}", e.count);
-            let room = WIDTH - 16 - tail.chars().count().min(40);
+            let room = width - 16 - tail.chars().count().min(40);
             writeln!(w, "{head}{}{}", clip(&e.name, room), clip(&tail, 40))?;
         }
         if s.entry_points.len() > 10 {
@@ -237,22 +251,22 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         .iter()
         .map(|n| safe_text(n.as_bytes()))
         .collect();
-    write_wrapped(w, "  Namespaces    ", 16, &nss.join(", "), 6, &plain)?;
+    write_wrapped(w, width, "  Namespaces    ", 16, &nss.join(", "), 6, &plain)?;
     if !r.hidden_namespaces.is_empty() {
         let hidden = r.hidden_namespaces.join(", ");
-        write_wrapped(w, "  Hidden here   ", 16, &hidden, 6, &plain)?;
+        write_wrapped(w, width, "  Hidden here   ", 16, &hidden, 6, &plain)?;
     }
     let e = &r.exceptions;
     let exc = format!(
         "{} thrown: {} uncaught, {} caught ({} FATAL_ERROR line(s))",
         e.thrown, e.uncaught, e.caught, e.fatal_error_lines
     );
-    write_wrapped(w, "  Exceptions    ", 16, &exc, 3, &plain)?;
+    write_wrapped(w, width, "  Exceptions    ", 16, &exc, 3, &plain)?;
     let sd = format!(
         "{} queries ({} rows) / {} statements ({} rows)",
         r.soql.count, r.soql.rows, r.dml.count, r.dml.rows
     );
-    write_wrapped(w, "  SOQL / DML    ", 16, &sd, 3, &plain)?;
+    write_wrapped(w, width, "  SOQL / DML    ", 16, &sd, 3, &plain)?;
     if r.sosl.count > 0 {
         writeln!(
             w,
@@ -269,7 +283,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 n.limits_block.unwrap_or(0),
                 n.differs.join(", ")
             );
-            write_wrapped(w, &format!("  {what:<13} "), 16, &d, 4, &plain)?;
+            write_wrapped(w, width, &format!("  {what:<13} "), 16, &d, 4, &plain)?;
         }
     }
     if r.heap.used_bytes > 0 {
@@ -282,7 +296,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 .reported_bytes
                 .map_or_else(|| "none".to_string(), |b| b.to_string())
         );
-        write_wrapped(w, "  Heap          ", 16, &h, 3, &plain)?;
+        write_wrapped(w, width, "  Heap          ", 16, &h, 3, &plain)?;
     }
     if !r.log_issues.is_empty() {
         let v: Vec<String> = r
@@ -290,7 +304,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
             .iter()
             .map(|i| format!("{} {}", i.kind, i.count))
             .collect();
-        write_wrapped(w, "  Log issues    ", 16, &v.join(", "), 4, &plain)?;
+        write_wrapped(w, width, "  Log issues    ", 16, &v.join(", "), 4, &plain)?;
     }
 
     writeln!(w)?;
@@ -303,7 +317,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         writeln!(w, "  none")?;
     }
     for (i, f) in r.findings.iter().enumerate() {
-        write_finding(w, i + 1, f, st)?;
+        write_finding(w, width, i + 1, f, st)?;
     }
 
     writeln!(w)?;
@@ -319,7 +333,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         writeln!(
             w,
             "  {} ({} block(s))",
-            st.cyan(&clip(&l.namespace, WIDTH - 20)),
+            st.cyan(&clip(&l.namespace, width - 20)),
             l.blocks
         )?;
         let mut zero = 0;
@@ -353,10 +367,10 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         }
     }
 
-    write_table(w, "SOQL", &r.soql, "queries", st)?;
-    write_table(w, "DML", &r.dml, "statements", st)?;
+    write_table(w, width, "SOQL", &r.soql, "queries", st)?;
+    write_table(w, width, "DML", &r.dml, "statements", st)?;
     if r.sosl.count > 0 {
-        write_table(w, "SOSL", &r.sosl, "searches", st)?;
+        write_table(w, width, "SOSL", &r.sosl, "searches", st)?;
     }
 
     writeln!(w)?;
@@ -380,7 +394,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 m.count,
                 ms(m.total_nanos),
                 ms(m.self_nanos),
-                clip(&m.name, WIDTH - 37)
+                clip(&m.name, width - 37)
             )?;
         }
     }
@@ -416,16 +430,16 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 if n.estimated { " (end estimated)" } else { "" }
             );
             let fixed = 2 + indent.len() + n.kind.chars().count() + 1 + tail.chars().count();
-            if fixed + 12 <= WIDTH {
+            if fixed + 12 <= width {
                 writeln!(
                     w,
                     "  {indent}{} {}{tail}",
                     st.dim(&n.kind),
-                    clip(&n.name, WIDTH - fixed),
+                    clip(&n.name, width - fixed),
                 )?;
             } else {
                 let line = format!("  {indent}{} {}{tail}", n.kind, n.name);
-                writeln!(w, "{}", clip(&line, WIDTH))?;
+                writeln!(w, "{}", clip(&line, width))?;
             }
         }
         if t.omitted > 0 {
@@ -435,13 +449,19 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 t.omitted, t.frames, t.max_depth, t.max_lines
             );
             let dim = |s: &str| st.dim(s);
-            write_wrapped(w, "  ", 2, &note, 3, &dim)?;
+            write_wrapped(w, width, "  ", 2, &note, 3, &dim)?;
         }
     }
     Ok(())
 }
 
-fn write_finding<W: Write>(w: &mut W, n: usize, f: &Finding, st: &Style) -> io::Result<()> {
+fn write_finding<W: Write>(
+    w: &mut W,
+    width: usize,
+    n: usize,
+    f: &Finding,
+    st: &Style,
+) -> io::Result<()> {
     let count = if f.count > 1 {
         format!(" ×{}", f.count)
     } else {
@@ -450,12 +470,12 @@ fn write_finding<W: Write>(w: &mut W, n: usize, f: &Finding, st: &Style) -> io::
     // `  NN. SEVER ID ×N  ` then the message, wrapped at column 8 below.
     let head = format!("  {n:>2}. {:<5} {}{count}  ", f.severity.as_str(), f.id);
     let head_n = head.chars().count();
-    let id = clip(&f.id, WIDTH - 16);
-    let lines = if head_n + 16 <= WIDTH {
-        wrap_first(&f.message, WIDTH - head_n, WIDTH - 8, 4)
+    let id = clip(&f.id, width - 16);
+    let lines = if head_n + 16 <= width {
+        wrap_first(&f.message, width - head_n, width - 8, 4)
     } else {
         let mut v = vec![String::new()];
-        v.extend(wrap(&f.message, WIDTH - 8, 4));
+        v.extend(wrap(&f.message, width - 8, 4));
         v
     };
     for (i, l) in lines.iter().enumerate() {
@@ -474,7 +494,7 @@ fn write_finding<W: Write>(w: &mut W, n: usize, f: &Finding, st: &Style) -> io::
     // between whole parts.
     let mut at = Vec::new();
     if let Some(m) = &f.method {
-        at.push(format!("in {}", clip(m, WIDTH - 11)));
+        at.push(format!("in {}", clip(m, width - 11)));
     }
     if let Some(l) = f.source_line {
         at.push(format!("line [{l}]"));
@@ -505,18 +525,19 @@ fn write_finding<W: Write>(w: &mut W, n: usize, f: &Finding, st: &Style) -> io::
             safe_text(f.namespace.as_bytes())
         ));
     }
-    for l in wrap_parts(&at, WIDTH - 8) {
+    for l in wrap_parts(&at, width - 8) {
         writeln!(w, "        {}", st.dim(&l))?;
     }
     if let Some(r) = &f.remedy {
         let dim = |s: &str| st.dim(s);
-        write_wrapped(w, "        → ", 10, r, 3, &dim)?;
+        write_wrapped(w, width, "        → ", 10, r, 3, &dim)?;
     }
     Ok(())
 }
 
 fn write_table<W: Write>(
     w: &mut W,
+    width: usize,
     title: &str,
     t: &StatementTable,
     unit: &str,
@@ -561,10 +582,10 @@ fn write_table<W: Write>(
             clip(&s.namespace, 10)
         );
         if first.chars().count() <= 40 {
-            write_wrapped(w, &first, 40, &s.statement, 3, &plain)?;
+            write_wrapped(w, width, &first, 40, &s.statement, 3, &plain)?;
         } else {
-            writeln!(w, "{}", clip(first.trim_end(), WIDTH))?;
-            write_wrapped(w, &" ".repeat(40), 40, &s.statement, 3, &plain)?;
+            writeln!(w, "{}", clip(first.trim_end(), width))?;
+            write_wrapped(w, width, &" ".repeat(40), 40, &s.statement, 3, &plain)?;
         }
     }
     if t.statements.len() > STATEMENT_ROWS {
