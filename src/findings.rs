@@ -58,6 +58,22 @@ pub struct Finding {
     pub message_ns: Option<String>,
 }
 
+/// The finding as one `path:line: SEVERITY RULE [namespace] message` line (no newline),
+/// the shape editors and CI annotate from (`--format lines` of `analyze` and `scan`);
+/// text from the log goes through [`crate::output::safe_text`].
+pub fn line(path: &str, f: &Finding) -> String {
+    use crate::output::safe_text;
+    format!(
+        "{}:{}: {} {} [{}] {}",
+        safe_text(path.as_bytes()),
+        f.log_line,
+        f.severity.as_str().to_uppercase(),
+        f.id,
+        safe_text(f.namespace.as_bytes()),
+        safe_text(f.message.as_bytes())
+    )
+}
+
 /// The severity of a catalogue rule's finding on an exception: the rule's own when the
 /// exception was uncaught (or is no exception), at most `error` when it was caught.
 pub fn exception_severity(rule: Severity, uncaught: Option<bool>) -> Severity {

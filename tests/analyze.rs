@@ -860,3 +860,16 @@ fn wide_prints_whole_lines_and_lines_format_gives_one_line_per_finding() {
     );
     assert!(lines[3].starts_with(&format!("{f}:71: INFO SOQL_TABLESCAN_CHEAP [E2CP] ")));
 }
+
+#[test]
+fn scan_prints_the_same_lines_format() {
+    let f = fixture("e2cp-fatal.log");
+    let out = common::run(&["scan", "--format", "lines", &f]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with(&format!("{f}:119: FATAL QUERY_NON_SELECTIVE [E2CP] "))),
+        "{s}"
+    );
+}

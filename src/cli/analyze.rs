@@ -82,17 +82,8 @@ fn width(wide: bool) -> usize {
 
 /// One line per finding: `path:line: SEVERITY RULE [namespace] message`.
 fn write_lines<W: Write>(w: &mut W, report: &analyze::Report) -> std::io::Result<()> {
-    let path = output::safe_text(report.file.as_bytes());
     for f in &report.findings {
-        writeln!(
-            w,
-            "{path}:{}: {} {} [{}] {}",
-            f.log_line,
-            f.severity.as_str().to_uppercase(),
-            f.id,
-            output::safe_text(f.namespace.as_bytes()),
-            output::safe_text(f.message.as_bytes())
-        )?;
+        writeln!(w, "{}", crate::findings::line(&report.file, f))?;
     }
     Ok(())
 }
