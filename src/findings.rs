@@ -41,6 +41,9 @@ pub struct Finding {
     pub source_line: Option<u32>,
     /// Log line of the (first) event.
     pub log_line: u64,
+    /// Log line of the last event grouped under this finding (`log_line` when there is
+    /// one; scan lists each occurrence, so it is always its `log_line`).
+    pub last_line: u64,
     /// How many times it happened (occurrences aggregated under one finding).
     pub count: u64,
     /// For exceptions: true if it ended in a `FATAL_ERROR`.
@@ -111,6 +114,7 @@ pub fn match_item(cat: &Catalogue, item: &Item<'_>, t: &Tracker, out: &mut Vec<F
                     method: None,
                     source_line,
                     log_line: rec.line + lines,
+                    last_line: rec.line + lines,
                     count: 1,
                     uncaught: None,
                     fatal_line: None,
@@ -174,6 +178,22 @@ fn trim_line(b: &[u8]) -> &[u8] {
         }
     }
     b
+}
+
+/// The finding as one `path:line: SEVERITY RULE [namespace] message` line (no newline),
+/// the shape editors and CI annotate from (`--format lines` of `analyze` and `scan`);
+/// text from the log goes through [`crate::output::safe_text`].
+pub fn line(path: &str, f: &Finding) -> String {
+    use crate::output::safe_text;
+    format!(
+        "{}:{}: {} {} [{}] {}",
+        safe_text(path.as_bytes()),
+        f.log_line,
+        f.severity.as_str().to_uppercase(),
+        f.id,
+        safe_text(f.namespace.as_bytes()),
+        safe_text(f.message.as_bytes())
+    )
 }
 
 /// The severity of a catalogue rule's finding on an exception: the rule's own when the
@@ -254,6 +274,7 @@ pub(crate) mod tests_support {
             method: None,
             source_line: None,
             log_line: 1,
+            last_line: 1,
             count: 1,
             uncaught: None,
             fatal_line: None,
@@ -275,6 +296,7 @@ mod tests {
             severity: sev,
             message: msg.into(),
             log_line: line,
+            last_line: line,
             event: Some(event.into()),
             ..tests_support::finding()
         }

@@ -248,6 +248,7 @@ fn json_has_the_documented_top_level_keys() {
         "view",
         "hidden_namespaces",
         "summary",
+        "verdict",
         "findings",
         "limits",
         "soql",
@@ -623,4 +624,252 @@ fn errors_catalogue_fixture_pairs_throws_with_fatal_errors() {
         .iter()
         .any(|n| n == "acme"));
     assert!(!findings(&v, "LIMIT_SOQL").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// The verdict, the order of findings, grouping, and the 80-column rule (issue 17).
+
+fn text(args: &[&str]) -> String {
+    let mut a = vec!["analyze"];
+    a.extend_from_slice(args);
+    let out = common::run(&a);
+    assert_eq!(out.status.code(), Some(0), "analyze {args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_verdict_of_the_fatal_log_names_the_uncaught_exception_and_where() {
+    let v = json(&[&fixture("e2cp-fatal.log")]);
+    let d = &v["verdict"];
+    assert_eq!(d["status"], "failed");
+    assert_eq!(d["finding"], 0);
+    assert_eq!(d["finding_id"], "QUERY_NON_SELECTIVE");
+    let h = d["headline"].as_str().unwrap();
+    assert!(
+        h.starts_with("System.QueryException: Non-selective query against large object type"),
+        "{h}"
+    );
+    assert!(
+        h.contains(
+            "— uncaught, raised in E2CP.ThreadMatcher.findParent line 88 (package E2CP, \
+             called from (default)"
+        ),
+        "{h}"
+    );
+    let t = text(&[&fixture("e2cp-fatal.log")]);
+    let mut lines = t.lines();
+    assert_eq!(
+        lines.next(),
+        Some("FAILED  System.QueryException: Non-selective query against large object type (m…")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("        — uncaught, raised in E2CP.ThreadMatcher.findParent line 88 (package")
+    );
+}
+
+#[test]
+fn errors_catalogue_opens_with_the_uncaught_null_pointer() {
+    let v = json(&[&fixture("errors-catalogue.log")]);
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f[0]["id"], "NULL_POINTER", "{}", f[0]);
+    assert_eq!(f[0]["uncaught"], true);
+    assert_eq!(f[0]["log_line"], 103);
+    assert_eq!(v["verdict"]["status"], "failed");
+    assert_eq!(v["verdict"]["finding"], 0);
+    assert_eq!(v["verdict"]["finding_id"], "NULL_POINTER");
+    let h = v["verdict"]["headline"].as_str().unwrap();
+    assert!(
+        h.starts_with("System.NullPointerException: Attempt to de-reference a null object"),
+        "{h}"
+    );
+    // Every uncaught or fatal finding comes before any other, in log order.
+    let first_other = f
+        .iter()
+        .position(|x| x["uncaught"] != true && x["severity"] != "fatal")
+        .unwrap();
+    assert!(f[first_other..]
+        .iter()
+        .all(|x| x["uncaught"] != true && x["severity"] != "fatal"));
+    let lines: Vec<u64> = f[..first_other]
+        .iter()
+        .map(|x| x["log_line"].as_u64().unwrap())
+        .collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+    // The failed assertion (line 548) is among them, no longer second to last.
+    assert!(f[..first_other].iter().any(|x| x["id"] == "ASSERT_FAILED"));
+    // Then errors, warnings, info.
+    let sev: Vec<&str> = f[first_other..]
+        .iter()
+        .map(|x| x["severity"].as_str().unwrap())
+        .collect();
+    let rank = |s: &str| ["error", "warn", "info"].iter().position(|x| *x == s);
+    assert!(sev.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{sev:?}");
+    let t = text(&[&fixture("errors-catalogue.log")]);
+    assert!(t.starts_with("FAILED  System.NullPointerException"), "{t}");
+    let first = t.lines().position(|l| l.contains(" 1. ")).unwrap();
+    assert!(
+        t.lines().nth(first).unwrap().contains("NULL_POINTER"),
+        "{t}"
+    );
+}
+
+#[test]
+fn limits_near_verdict_names_the_cpu_limit_and_it_leads_the_warnings() {
+    let v = json(&[&fixture("limits-near.log")]);
+    let d = &v["verdict"];
+    assert_eq!(d["status"], "ok");
+    assert_eq!(
+        d["headline"],
+        "no errors; CPU peaked at 95% of its limit (namespace (default))"
+    );
+    let f = &v["findings"][0];
+    assert_eq!(f["id"], "NEAR_LIMIT");
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Maximum CPU time"));
+    // The other warnings follow in log order.
+    let lines: Vec<u64> = v["findings"].as_array().unwrap()[1..]
+        .iter()
+        .filter(|x| x["severity"] == "warn")
+        .map(|x| x["log_line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [9, 13, 42, 70, 85]);
+    let t = text(&[&fixture("limits-near.log")]);
+    assert_eq!(
+        t.lines().next(),
+        Some("OK      no errors; CPU peaked at 95% of its limit (namespace (default))")
+    );
+}
+
+#[test]
+fn the_handled_log_is_ok_and_names_the_handled_error() {
+    let v = json(&[&fixture("e2cp-handled.log")]);
+    let d = &v["verdict"];
+    assert_eq!(d["status"], "ok");
+    assert_eq!(d["finding"], 0);
+    assert_eq!(d["finding_id"], "QUERY_NON_SELECTIVE");
+    assert_eq!(
+        d["headline"],
+        "1 error handled, first QUERY_NON_SELECTIVE; SOQL queries peaked at 2% of their \
+         limit (namespace E2CP)"
+    );
+    assert!(text(&[&fixture("e2cp-handled.log")]).starts_with("OK      1 error handled"));
+}
+
+#[test]
+fn identical_findings_are_one_with_a_count_and_first_and_last_lines() {
+    // The same expensive plan from two methods: one finding, ×2, lines 6 and 11.
+    let log = "61.0 APEX_CODE,FINEST;DB,FINEST\n\
+        09:00:00.0 (100)|EXECUTION_STARTED\n\
+        09:00:00.0 (200)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex\n\
+        09:00:00.0 (300)|METHOD_ENTRY|[1]|01p000000000001|A.one()\n\
+        09:00:00.0 (400)|SOQL_EXECUTE_BEGIN|[5]|Aggregations:0|SELECT Id FROM Invoice__c\n\
+        09:00:00.0 (500)|SOQL_EXECUTE_EXPLAIN|[5]|TableScan on Invoice__c : [], cardinality: 9000, sobjectCardinality: 9000, relativeCost 2.3\n\
+        09:00:00.0 (600)|SOQL_EXECUTE_END|[5]|Rows:1\n\
+        09:00:00.0 (700)|METHOD_EXIT|[1]|01p000000000001|A.one()\n\
+        09:00:00.0 (800)|METHOD_ENTRY|[2]|01p000000000001|A.two()\n\
+        09:00:00.0 (900)|SOQL_EXECUTE_BEGIN|[9]|Aggregations:0|SELECT Id FROM Invoice__c\n\
+        09:00:00.0 (1000)|SOQL_EXECUTE_EXPLAIN|[9]|TableScan on Invoice__c : [], cardinality: 9000, sobjectCardinality: 9000, relativeCost 2.3\n\
+        09:00:00.0 (1100)|SOQL_EXECUTE_END|[9]|Rows:1\n\
+        09:00:00.0 (1200)|METHOD_EXIT|[2]|01p000000000001|A.two()\n\
+        09:00:00.0 (1300)|CODE_UNIT_FINISHED|execute_anonymous_apex\n\
+        09:00:00.0 (1400)|EXECUTION_FINISHED\n";
+    let r = analyze_bytes("group.log", log.as_bytes());
+    let scans: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == "SOQL_TABLESCAN")
+        .collect();
+    assert_eq!(scans.len(), 1, "{:#?}", r.findings);
+    let f = scans[0];
+    assert_eq!((f.count, f.log_line, f.last_line), (2, 6, 11));
+    assert_eq!(
+        f.method.as_deref(),
+        Some("A.one()"),
+        "the first occurrence's place"
+    );
+    assert_eq!(f.source_line, Some(5));
+    let mut out = Vec::new();
+    analyze::text::write(&mut out, &r, &dbglog::output::Style::new(false)).unwrap();
+    let t = String::from_utf8(out).unwrap();
+    assert!(t.contains("SOQL_TABLESCAN ×2"), "{t}");
+    assert!(t.contains("log lines 6–11"), "{t}");
+}
+
+/// Every line of the text report fits in 80 columns, for every fixture (and corpus log),
+/// in the full and the subscriber view and with the call tree.
+#[test]
+fn every_text_report_line_fits_in_80_columns() {
+    let mut logs = common::fixture_logs();
+    let red = common::fixtures().join("redaction");
+    if let Ok(d) = std::fs::read_dir(&red) {
+        logs.extend(
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "log")),
+        );
+    }
+    logs.extend(common::corpus_logs().unwrap_or_default());
+    let mut checked = 0;
+    for p in &logs {
+        let path = p.to_str().unwrap();
+        for extra in [&[][..], &["--tree"][..], &["--as", "subscriber"][..]] {
+            let mut a = vec!["analyze", path];
+            a.extend_from_slice(extra);
+            let out = common::run(&a);
+            if out.status.code() != Some(0) {
+                continue; // not a log (tests/input.rs)
+            }
+            let t = String::from_utf8_lossy(&out.stdout);
+            for l in t.lines() {
+                assert!(
+                    l.chars().count() <= 80,
+                    "{path} {extra:?}: {} columns:\n{l}",
+                    l.chars().count()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked}");
+}
+
+#[test]
+fn wide_prints_whole_lines_and_lines_format_gives_one_line_per_finding() {
+    let t = text(&[&fixture("e2cp-fatal.log"), "--wide"]);
+    let first = t.lines().next().unwrap();
+    assert!(first.starts_with("FAILED  System.QueryException: Non-selective query"));
+    assert!(
+        first.ends_with("(package E2CP, called from (default), entry point execute_anonymous_apex); 2 more uncaught or fatal"),
+        "{first}"
+    );
+    assert!(t.lines().any(|l| l.chars().count() > 80));
+    let f = fixture("e2cp-fatal.log");
+    let out = common::run(&["analyze", &f, "--format", "lines"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 4, "{s}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{f}:119: FATAL QUERY_NON_SELECTIVE [E2CP] Non-selective query on a large object (uncaught): System.QueryException:"
+        )),
+        "{s}"
+    );
+    assert!(lines[3].starts_with(&format!("{f}:71: INFO SOQL_TABLESCAN_CHEAP [E2CP] ")));
+}
+
+#[test]
+fn scan_prints_the_same_lines_format() {
+    let f = fixture("e2cp-fatal.log");
+    let out = common::run(&["scan", "--format", "lines", &f]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with(&format!("{f}:119: FATAL QUERY_NON_SELECTIVE [E2CP] "))),
+        "{s}"
+    );
 }

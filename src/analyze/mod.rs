@@ -18,6 +18,9 @@
 pub mod flame;
 pub mod html;
 pub mod text;
+pub mod verdict;
+
+pub use verdict::Verdict;
 
 use crate::event::usage::{self, Limit};
 use crate::event::{Event, EventType};
@@ -119,7 +122,9 @@ pub struct Report {
     pub hidden_namespaces: Vec<String>,
     /// Facts about the log.
     pub summary: Summary,
-    /// Findings, most severe first.
+    /// How the transaction ended and why, in one line (the first line of the text report).
+    pub verdict: Verdict,
+    /// Findings, most severe and most telling first ([`verdict`] ranks and groups them).
     pub findings: Vec<Finding>,
     /// Governor limits, one pool per namespace.
     pub limits: Vec<NsLimits>,
@@ -550,10 +555,15 @@ struct FindingAgg {
     severity: Severity,
     message: String,
     first_line: u64,
+    last_line: u64,
     count: u64,
     uncaught: Option<bool>,
     fatal_line: Option<u64>,
     keep_if_hidden: Keep,
+    /// For limit findings: the peak as a percentage of the maximum (ranking).
+    pct: Option<u64>,
+    /// For exceptions: the exception's own text (the verdict quotes it).
+    detail: Option<String>,
 }
 
 /// What a view does with a finding from a hidden namespace.
@@ -690,6 +700,7 @@ struct LimitAcc {
     /// Lines where Salesforce marked this limit `CLOSE TO LIMIT`, and the first of them.
     close_lines: u64,
     first_close_line: u64,
+    last_close_line: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -774,8 +785,8 @@ pub struct Analyzer<'c> {
     heap_stack: Vec<Heap>,
     heap_log: Heap,
     heap_reported: Option<u64>,
-    soql_loops: FastMap<(Ctx, u32), (u64, u64)>,
-    dml_loops: FastMap<(Ctx, u32), (u64, u64)>,
+    soql_loops: FastMap<(Ctx, u32), (u64, u64, u64)>,
+    dml_loops: FastMap<(Ctx, u32), (u64, u64, u64)>,
     methods: FastMap<u32, MethodStat>,
     ns: Vec<NsAcc>,
     exc: ExceptionCounts,
@@ -1032,12 +1043,16 @@ impl<'c> Analyzer<'c> {
             severity,
             message: message(),
             first_line: line,
+            last_line: line,
             count: 0,
             uncaught: None,
             fatal_line: None,
             keep_if_hidden: keep,
+            pct: None,
+            detail: None,
         });
         f.count += 1;
+        f.last_line = f.last_line.max(line);
         f.severity = f.severity.max(severity);
         f
     }
@@ -1407,8 +1422,9 @@ impl<'c> Analyzer<'c> {
         } else {
             &mut self.dml_loops
         };
-        let e = loops.entry((ctx, stmt)).or_insert((0, ev.line));
+        let e = loops.entry((ctx, stmt)).or_insert((0, ev.line, ev.line));
         e.0 += 1;
+        e.2 = ev.line;
     }
 
     fn explain(&mut self, item: &Item<'_>, t: &Tracker, ev: &Event<'_>) {
@@ -1497,6 +1513,7 @@ impl<'c> Analyzer<'c> {
                         if r.first_close_line == 0 {
                             r.first_close_line = line;
                         }
+                        r.last_close_line = line;
                     }
                 }
                 None => acc.limits.push(LimitAcc {
@@ -1508,6 +1525,7 @@ impl<'c> Analyzer<'c> {
                     close,
                     close_lines: u64::from(close),
                     first_close_line: if close { line } else { 0 },
+                    last_close_line: if close { line } else { 0 },
                 }),
             }
         }
@@ -1641,6 +1659,9 @@ impl<'c> Analyzer<'c> {
             if f.fatal_line.is_none() {
                 f.fatal_line = p.fatal_line;
             }
+            if f.detail.is_none() {
+                f.detail = Some(msg());
+            }
             return;
         }
         for r in rules {
@@ -1657,6 +1678,9 @@ impl<'c> Analyzer<'c> {
             f.uncaught = Some(uncaught);
             if f.fatal_line.is_none() {
                 f.fatal_line = p.fatal_line;
+            }
+            if f.detail.is_none() {
+                f.detail = Some(msg());
             }
         }
     }
@@ -1859,12 +1883,30 @@ impl<'c> Analyzer<'c> {
                     continue;
                 }
                 let reached = r.max > 0 && r.peak >= r.max;
-                let (fid, sev, line, count) = if marked {
-                    ("NEAR_LIMIT", near_sev, r.first_close_line, r.close_lines)
+                let (fid, sev, line, last, count) = if marked {
+                    (
+                        "NEAR_LIMIT",
+                        near_sev,
+                        r.first_close_line,
+                        r.last_close_line,
+                        r.close_lines,
+                    )
                 } else if reached {
-                    ("LIMIT_REACHED", Severity::Error, r.peak_line, 1)
+                    (
+                        "LIMIT_REACHED",
+                        Severity::Error,
+                        r.peak_line,
+                        r.peak_line,
+                        1,
+                    )
                 } else {
-                    ("LIMIT_USAGE_HIGH", Severity::Warn, r.peak_line, 1)
+                    (
+                        "LIMIT_USAGE_HIGH",
+                        Severity::Warn,
+                        r.peak_line,
+                        r.peak_line,
+                        1,
+                    )
                 };
                 if marked && reached {
                     // Marked lines are the catalogue's finding; reaching the limit is more.
@@ -1875,6 +1917,8 @@ impl<'c> Analyzer<'c> {
                         r.label.clone(),
                         Severity::Error,
                         r.peak_line,
+                        r.peak_line,
+                        p,
                         format!(
                             "{}: {} of {} ({}%) in namespace {}",
                             r.label,
@@ -1892,6 +1936,8 @@ impl<'c> Analyzer<'c> {
                     r.label.clone(),
                     sev,
                     line,
+                    last,
+                    p,
                     format!(
                         "{}: {} of {} ({}%) in namespace {}{}",
                         r.label,
@@ -1904,7 +1950,7 @@ impl<'c> Analyzer<'c> {
                 ));
             }
         }
-        for (id, fid, count, label, sev, line, msg) in limit_findings {
+        for (id, fid, count, label, sev, line, last, p, msg) in limit_findings {
             let lid = self.labels.id(label.as_bytes());
             let ctx = Ctx {
                 ns: id,
@@ -1914,6 +1960,8 @@ impl<'c> Analyzer<'c> {
             };
             let f = self.add_finding(Ident::Native(fid), ctx, lid, sev, line, Keep::AsIs, || msg);
             f.count = count;
+            f.last_line = f.last_line.max(last);
+            f.pct = Some(p);
         }
 
         // Statements repeated from one line.
@@ -1923,7 +1971,7 @@ impl<'c> Analyzer<'c> {
             } else {
                 std::mem::take(&mut self.dml_loops)
             };
-            for ((ctx, stmt), (count, first)) in loops {
+            for ((ctx, stmt), (count, first, last)) in loops {
                 if count < LOOP_THRESHOLD {
                     continue;
                 }
@@ -1955,6 +2003,7 @@ impl<'c> Analyzer<'c> {
                     || msg,
                 );
                 f.count = count;
+                f.last_line = f.last_line.max(last);
             }
         }
 
@@ -1996,10 +2045,13 @@ impl<'c> Analyzer<'c> {
                     severity: Severity::Info,
                     message: msg,
                     first_line: line,
+                    last_line: line,
                     count: a.runs.max(1),
                     uncaught: None,
                     fatal_line: None,
                     keep_if_hidden: Keep::AsIs,
+                    pct: None,
+                    detail: None,
                 },
             );
         }
@@ -2040,7 +2092,8 @@ impl<'c> Analyzer<'c> {
                 }
             };
             let message = f.message;
-            findings.push(Finding {
+            let (pct, detail) = (f.pct, f.detail);
+            let finding = Finding {
                 id,
                 severity: f.severity,
                 title,
@@ -2051,6 +2104,7 @@ impl<'c> Analyzer<'c> {
                     .then(|| lossy(self.names.name(k.ctx.method))),
                 source_line: (show_line && k.ctx.src_line != NONE).then_some(k.ctx.src_line),
                 log_line: f.first_line,
+                last_line: f.last_line,
                 count: f.count,
                 uncaught: f.uncaught,
                 fatal_line: f.fatal_line,
@@ -2058,14 +2112,19 @@ impl<'c> Analyzer<'c> {
                 remedy,
                 event: None,
                 message_ns: None,
+            };
+            findings.push(verdict::Ranked {
+                finding,
+                pct,
+                detail,
             });
         }
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(a.log_line.cmp(&b.log_line))
-                .then(a.id.cmp(&b.id))
-        });
+        let mut findings = verdict::group(findings);
+        verdict::order(&mut findings);
+        let entry = (self.transactions == 1 && self.entry_order.len() == 1)
+            .then(|| lossy(self.names.name(self.entry_order[0].1)));
+        let verdict = verdict::verdict(&findings, &limits, entry.as_deref());
+        let findings: Vec<Finding> = findings.into_iter().map(|r| r.finding).collect();
 
         // Statement tables.
         let mut soql = self.table(&self.soql, &ns_name);
@@ -2242,6 +2301,7 @@ impl<'c> Analyzer<'c> {
                     .map(|(_, n)| lossy(n))
                     .collect(),
             },
+            verdict,
             findings,
             limits,
             soql,

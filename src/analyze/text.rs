@@ -9,15 +9,15 @@ use std::io::{self, Write};
 
 /// Most statement rows printed per table.
 const STATEMENT_ROWS: usize = 15;
-/// Longest statement text printed.
-const STATEMENT_WIDTH: usize = 100;
+/// The widest line of the report (columns).
+pub const WIDTH: usize = 80;
 
 fn ms(n: u64) -> String {
     format!("{:.3}", n as f64 / 1e6)
 }
 
 fn clip(s: &str, n: usize) -> String {
-    let s = safe_text(s.as_bytes());
+    let s = safe_text(s.as_bytes()).replace('\t', " ");
     if s.chars().count() <= n {
         s
     } else {
@@ -25,6 +25,108 @@ fn clip(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// `text` wrapped at spaces into lines of at most `n` columns (a word longer than `n` is
+/// cut); at most `max` lines, the last one ending in `…` when text is left over.
+fn wrap(text: &str, n: usize, max: usize) -> Vec<String> {
+    wrap_first(text, n, n, max)
+}
+
+/// [`wrap`] with a first line of `first` columns.
+fn wrap_first(text: &str, first: usize, n: usize, max: usize) -> Vec<String> {
+    let text = safe_text(text.as_bytes()).replace('\t', " ");
+    let n = n.max(8);
+    let first = first.max(8).min(n);
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut cur_n = 0;
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let n = if lines.is_empty() { first } else { n };
+            let sep = usize::from(cur_n > 0);
+            if cur_n + sep + word.len() <= n {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.extend(word.iter());
+                cur_n += sep + word.len();
+                break;
+            }
+            if cur_n > 0 {
+                lines.push(std::mem::take(&mut cur));
+                cur_n = 0;
+                continue;
+            }
+            // A word longer than the line: cut it.
+            let rest = word.split_off(n);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if cur_n > 0 || lines.is_empty() {
+        lines.push(cur);
+    }
+    if lines.len() > max.max(1) {
+        lines.truncate(max.max(1));
+        let last = lines.pop().unwrap_or_default();
+        let n = if lines.is_empty() { first } else { n };
+        let mut t: String = last.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        lines.push(t);
+    }
+    lines
+}
+
+/// Parts joined by ` · ` into lines of at most `n` columns, a part never split unless it
+/// is wider than a line (then it is cut with `…`).
+fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for p in parts {
+        let p = clip(p, n);
+        if cur.is_empty() {
+            cur = p;
+        } else if cur.chars().count() + 3 + p.chars().count() <= n {
+            cur.push_str(" · ");
+            cur.push_str(&p);
+        } else {
+            lines.push(std::mem::replace(&mut cur, p));
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// Write `text` wrapped (see [`wrap`]) after `first` on the first line and indented by
+/// `indent` spaces on the others, within [`WIDTH`] columns.
+fn write_wrapped<W: Write>(
+    w: &mut W,
+    width: usize,
+    first: &str,
+    indent: usize,
+    text: &str,
+    max: usize,
+    paint: &dyn Fn(&str) -> String,
+) -> io::Result<()> {
+    for (i, l) in wrap(text, width.saturating_sub(indent), max)
+        .iter()
+        .enumerate()
+    {
+        if i == 0 {
+            writeln!(w, "{first}{}", paint(l))?;
+        } else {
+            writeln!(w, "{:indent$}{}", "", paint(l))?;
+        }
+    }
+    Ok(())
+}
+
+fn plain(s: &str) -> String {
+    s.to_string()
 }
 
 fn sev(st: &Style, s: Severity) -> String {
@@ -37,15 +139,41 @@ fn sev(st: &Style, s: Severity) -> String {
     }
 }
 
-/// Write the report as text.
+/// Write the report as text, every line within [`WIDTH`] columns.
 pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
+    write_width(w, r, st, WIDTH)
+}
+
+/// Write the report as text, every line within `width` columns (at least 60; `usize::MAX`
+/// for `--wide`: nothing wrapped or cut).
+pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) -> io::Result<()> {
+    let width = width.max(60);
     let s = &r.summary;
+    let v = &r.verdict;
+    let label = format!("{:<6}", v.label());
+    let label = if v.status == "failed" {
+        st.red(&st.bold(&label))
+    } else {
+        st.bold(&label)
+    };
+    // The exception (or the first reason) on the first line, how and where it ended
+    // below it, so that each fits.
+    match v.headline.split_once(" — ") {
+        Some(_) if v.headline.chars().count() + 8 <= width => {
+            writeln!(w, "{label}  {}", safe_text(v.headline.as_bytes()))?;
+        }
+        Some((what, rest)) => {
+            writeln!(w, "{label}  {}", clip(what, width - 8))?;
+            write_wrapped(w, width, "        ", 8, &format!("— {rest}"), 3, &plain)?;
+        }
+        None => write_wrapped(w, width, &format!("{label}  "), 8, &v.headline, 3, &plain)?,
+    }
+    let view = clip(&r.view, 30);
     writeln!(
         w,
-        "{} {}  (view: {})",
+        "{} {}  (view: {view})",
         st.bold("dbglog analyze:"),
-        safe_text(r.file.as_bytes()),
-        r.view
+        clip(&r.file, width - 26 - view.chars().count()),
     )?;
     if s.truncated {
         writeln!(
@@ -71,21 +199,16 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         .iter()
         .map(|l| safe_text(format!("{}={}", l.category, l.level).as_bytes()))
         .collect();
-    writeln!(
-        w,
-        "  Log levels    {}",
-        if levels.is_empty() {
-            "-".into()
-        } else {
-            levels.join(", ")
-        }
-    )?;
+    let levels = if levels.is_empty() {
+        "-".into()
+    } else {
+        levels.join(", ")
+    };
+    write_wrapped(w, width, "  Log levels    ", 16, &levels, 6, &plain)?;
     writeln!(
         w,
         "  User          {}",
-        s.user
-            .as_deref()
-            .map_or("-".into(), |v| safe_text(v.as_bytes()))
+        clip(s.user.as_deref().unwrap_or("-"), width - 16)
     )?;
     if s.entry_points.is_empty() {
         writeln!(w, "  Entry points  -")?;
@@ -101,7 +224,9 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
             } else {
                 format!(" [{}]", safe_text(e.namespace.as_bytes()))
             };
-            writeln!(w, "{head}{}{ns} ×{}", clip(&e.name, 90), e.count)?;
+            let tail = format!("{ns} ×{}", e.count);
+            let room = width - 16 - tail.chars().count().min(40);
+            writeln!(w, "{head}{}{}", clip(&e.name, room), clip(&tail, 40))?;
         }
         if s.entry_points.len() > 10 {
             writeln!(w, "                … {} more", s.entry_points.len() - 10)?;
@@ -126,29 +251,22 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         .iter()
         .map(|n| safe_text(n.as_bytes()))
         .collect();
-    writeln!(w, "  Namespaces    {}", nss.join(", "))?;
+    write_wrapped(w, width, "  Namespaces    ", 16, &nss.join(", "), 6, &plain)?;
     if !r.hidden_namespaces.is_empty() {
-        writeln!(
-            w,
-            "  Hidden here   {}",
-            r.hidden_namespaces
-                .iter()
-                .map(|n| safe_text(n.as_bytes()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )?;
+        let hidden = r.hidden_namespaces.join(", ");
+        write_wrapped(w, width, "  Hidden here   ", 16, &hidden, 6, &plain)?;
     }
     let e = &r.exceptions;
-    writeln!(
-        w,
-        "  Exceptions    {} thrown: {} uncaught, {} caught ({} FATAL_ERROR line(s))",
+    let exc = format!(
+        "{} thrown: {} uncaught, {} caught ({} FATAL_ERROR line(s))",
         e.thrown, e.uncaught, e.caught, e.fatal_error_lines
-    )?;
-    writeln!(
-        w,
-        "  SOQL / DML    {} queries ({} rows) / {} statements ({} rows)",
+    );
+    write_wrapped(w, width, "  Exceptions    ", 16, &exc, 3, &plain)?;
+    let sd = format!(
+        "{} queries ({} rows) / {} statements ({} rows)",
         r.soql.count, r.soql.rows, r.dml.count, r.dml.rows
-    )?;
+    );
+    write_wrapped(w, width, "  SOQL / DML    ", 16, &sd, 3, &plain)?;
     if r.sosl.count > 0 {
         writeln!(
             w,
@@ -158,27 +276,27 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
     }
     for (what, t) in [("SOQL", &r.soql), ("DML", &r.dml), ("SOSL", &r.sosl)] {
         for n in t.by_namespace.iter().filter(|n| !n.differs.is_empty()) {
-            writeln!(
-                w,
-                "  {what:<13} {} in {} against {} in its limits block: {}",
+            let d = format!(
+                "{} in {} against {} in its limits block: {}",
                 n.count,
                 n.namespace,
                 n.limits_block.unwrap_or(0),
                 n.differs.join(", ")
-            )?;
+            );
+            write_wrapped(w, width, &format!("  {what:<13} "), 16, &d, 4, &plain)?;
         }
     }
     if r.heap.used_bytes > 0 {
-        writeln!(
-            w,
-            "  Heap          {} bytes (from {}; allocations peak {}, limits block {})",
+        let h = format!(
+            "{} bytes (from {}; allocations peak {}, limits block {})",
             r.heap.used_bytes,
             r.heap.source,
             r.heap.computed_peak_bytes,
             r.heap
                 .reported_bytes
                 .map_or_else(|| "none".to_string(), |b| b.to_string())
-        )?;
+        );
+        write_wrapped(w, width, "  Heap          ", 16, &h, 3, &plain)?;
     }
     if !r.log_issues.is_empty() {
         let v: Vec<String> = r
@@ -186,7 +304,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
             .iter()
             .map(|i| format!("{} {}", i.kind, i.count))
             .collect();
-        writeln!(w, "  Log issues    {}", v.join(", "))?;
+        write_wrapped(w, width, "  Log issues    ", 16, &v.join(", "), 4, &plain)?;
     }
 
     writeln!(w)?;
@@ -199,7 +317,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         writeln!(w, "  none")?;
     }
     for (i, f) in r.findings.iter().enumerate() {
-        write_finding(w, i + 1, f, st)?;
+        write_finding(w, width, i + 1, f, st)?;
     }
 
     writeln!(w)?;
@@ -215,7 +333,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         writeln!(
             w,
             "  {} ({} block(s))",
-            st.cyan(&safe_text(l.namespace.as_bytes())),
+            st.cyan(&clip(&l.namespace, width - 20)),
             l.blocks
         )?;
         let mut zero = 0;
@@ -224,9 +342,10 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 zero += 1;
                 continue;
             }
+            // 4 + 30 + 1 + 8 + 3 + 8 + 1 + 4 + 7 + 8 + 1 + 4 = 79 columns.
             let line = format!(
-                "    {:<44} peak {:>9} / {:<9} {:>3}%   last {:>9} {:>3}%",
-                clip(&row.label, 44),
+                "    {:<30} {:>8} / {:<8} {:>3}%  last {:>8} {:>3}%",
+                clip(&row.label, 30),
                 row.peak,
                 row.max,
                 row.peak_pct,
@@ -248,10 +367,10 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         }
     }
 
-    write_table(w, "SOQL", &r.soql, "queries", st)?;
-    write_table(w, "DML", &r.dml, "statements", st)?;
+    write_table(w, width, "SOQL", &r.soql, "queries", st)?;
+    write_table(w, width, "DML", &r.dml, "statements", st)?;
     if r.sosl.count > 0 {
-        write_table(w, "SOSL", &r.sosl, "searches", st)?;
+        write_table(w, width, "SOSL", &r.sosl, "searches", st)?;
     }
 
     writeln!(w)?;
@@ -275,7 +394,7 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
                 m.count,
                 ms(m.total_nanos),
                 ms(m.self_nanos),
-                clip(&m.name, 100)
+                clip(&m.name, width - 37)
             )?;
         }
     }
@@ -303,45 +422,94 @@ pub fn write<W: Write>(w: &mut W, r: &Report, st: &Style) -> io::Result<()> {
         writeln!(w, "{}", st.bold("Call tree (total ms / self ms, log line)"))?;
         for n in &t.nodes {
             let indent = "  ".repeat(n.depth as usize);
-            writeln!(
-                w,
-                "  {indent}{} {}  {} / {} ms  @{}{}",
-                st.dim(&n.kind),
-                clip(&n.name, 100),
+            let tail = format!(
+                "  {} / {} ms  @{}{}",
                 ms(n.total_nanos),
                 ms(n.self_nanos),
                 n.log_line,
                 if n.estimated { " (end estimated)" } else { "" }
-            )?;
+            );
+            let fixed = 2 + indent.len() + n.kind.chars().count() + 1 + tail.chars().count();
+            if fixed + 12 <= width {
+                writeln!(
+                    w,
+                    "  {indent}{} {}{tail}",
+                    st.dim(&n.kind),
+                    clip(&n.name, width - fixed),
+                )?;
+            } else {
+                let line = format!("  {indent}{} {}{tail}", n.kind, n.name);
+                writeln!(w, "{}", clip(&line, width))?;
+            }
         }
         if t.omitted > 0 {
-            writeln!(
-                w,
-                "  {}",
-                st.dim(&format!(
-                    "({} of {} frames not shown: deeper than {} levels or beyond {} lines; see --tree-depth/--tree-lines)",
-                    t.omitted, t.frames, t.max_depth, t.max_lines
-                ))
-            )?;
+            let note = format!(
+                "({} of {} frames not shown: deeper than {} levels or beyond {} lines; \
+                 see --tree-depth/--tree-lines)",
+                t.omitted, t.frames, t.max_depth, t.max_lines
+            );
+            let dim = |s: &str| st.dim(s);
+            write_wrapped(w, width, "  ", 2, &note, 3, &dim)?;
         }
     }
     Ok(())
 }
 
-fn write_finding<W: Write>(w: &mut W, n: usize, f: &Finding, st: &Style) -> io::Result<()> {
+fn write_finding<W: Write>(
+    w: &mut W,
+    width: usize,
+    n: usize,
+    f: &Finding,
+    st: &Style,
+) -> io::Result<()> {
     let count = if f.count > 1 {
         format!(" ×{}", f.count)
     } else {
         String::new()
     };
-    writeln!(
-        w,
-        "  {n:>2}. {} {}{count}  {}",
-        sev(st, f.severity),
-        st.bold(&f.id),
-        clip(&f.message, 220)
-    )?;
+    // `  NN. SEVER ID ×N  ` then the message, wrapped at column 8 below.
+    let head = format!("  {n:>2}. {:<5} {}{count}  ", f.severity.as_str(), f.id);
+    let head_n = head.chars().count();
+    let id = clip(&f.id, width - 16);
+    let lines = if head_n + 16 <= width {
+        wrap_first(&f.message, width - head_n, width - 8, 4)
+    } else {
+        let mut v = vec![String::new()];
+        v.extend(wrap(&f.message, width - 8, 4));
+        v
+    };
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            writeln!(
+                w,
+                "  {n:>2}. {} {}{count}  {l}",
+                sev(st, f.severity),
+                st.bold(&id)
+            )?;
+        } else {
+            writeln!(w, "        {l}")?;
+        }
+    }
+    // Where first (method, source line, log line), then whose code: a line break falls
+    // between whole parts.
     let mut at = Vec::new();
+    if let Some(m) = &f.method {
+        at.push(format!("in {}", clip(m, width - 11)));
+    }
+    if let Some(l) = f.source_line {
+        at.push(format!("line [{l}]"));
+    }
+    let mut log = if f.last_line > f.log_line {
+        format!("log lines {}–{}", f.log_line, f.last_line)
+    } else {
+        format!("log line {}", f.log_line)
+    };
+    if let Some(fl) = f.fatal_line {
+        if fl != f.log_line {
+            log.push_str(&format!(" (FATAL_ERROR at {fl})"));
+        }
+    }
+    at.push(log);
     let ns = match &f.caller_namespace {
         Some(c) => format!(
             "ns {} (called from {})",
@@ -357,28 +525,19 @@ fn write_finding<W: Write>(w: &mut W, n: usize, f: &Finding, st: &Style) -> io::
             safe_text(f.namespace.as_bytes())
         ));
     }
-    if let Some(m) = &f.method {
-        at.push(format!("in {}", clip(m, 100)));
+    for l in wrap_parts(&at, width - 8) {
+        writeln!(w, "        {}", st.dim(&l))?;
     }
-    if let Some(l) = f.source_line {
-        at.push(format!("line [{l}]"));
-    }
-    let mut log = format!("log line {}", f.log_line);
-    if let Some(fl) = f.fatal_line {
-        if fl != f.log_line {
-            log.push_str(&format!(" (FATAL_ERROR at {fl})"));
-        }
-    }
-    at.push(log);
-    writeln!(w, "        {}", st.dim(&at.join(" · ")))?;
     if let Some(r) = &f.remedy {
-        writeln!(w, "        {}", st.dim(&format!("→ {}", clip(r, 200))))?;
+        let dim = |s: &str| st.dim(s);
+        write_wrapped(w, width, "        → ", 10, r, 3, &dim)?;
     }
     Ok(())
 }
 
 fn write_table<W: Write>(
     w: &mut W,
+    width: usize,
     title: &str,
     t: &StatementTable,
     unit: &str,
@@ -410,19 +569,24 @@ fn write_table<W: Write>(
     }
     writeln!(
         w,
-        "  {:>7} {:>9} {:>12}  {:<12} statement",
+        "  {:>6} {:>7} {:>10}  {:<10} statement",
         "count", "rows", "ms", "namespace"
     )?;
     for s in t.statements.iter().take(STATEMENT_ROWS) {
-        writeln!(
-            w,
-            "  {:>7} {:>9} {:>12}  {:<12} {}",
+        // 2 + 6 + 1 + 7 + 1 + 10 + 2 + 10 + 1 = 40 columns, the statement wrapped after.
+        let first = format!(
+            "  {:>6} {:>7} {:>10}  {:<10} ",
             s.count,
             s.rows,
             ms(s.time_nanos),
-            clip(&s.namespace, 12),
-            clip(&s.statement, STATEMENT_WIDTH)
-        )?;
+            clip(&s.namespace, 10)
+        );
+        if first.chars().count() <= 40 {
+            write_wrapped(w, width, &first, 40, &s.statement, 3, &plain)?;
+        } else {
+            writeln!(w, "{}", clip(first.trim_end(), width))?;
+            write_wrapped(w, width, &" ".repeat(40), 40, &s.statement, 3, &plain)?;
+        }
     }
     if t.statements.len() > STATEMENT_ROWS {
         writeln!(

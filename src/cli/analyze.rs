@@ -17,7 +17,8 @@ pub struct Args {
     /// The view (`--as`) and your own namespaces (`--own`).
     #[command(flatten)]
     pub scope: super::args::Scope,
-    /// Output format: aligned text, one JSON object (schema: docs/analyze-json.md), or one
+    /// Output format: aligned text, one JSON object (schema: docs/analyze-json.md), lines
+    /// (one `path:line: SEVERITY RULE [namespace] message` line per finding), or one
     /// self-contained HTML page (docs/html.md).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -27,6 +28,10 @@ pub struct Args {
     /// How many methods to list by self time.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Print long messages, statements and names whole: no wrapping or cutting to the
+    /// terminal's width (80 columns when stdout is not a terminal).
+    #[arg(long)]
+    pub wide: bool,
     /// Also print the call tree (total and self time per frame).
     #[arg(long)]
     pub tree: bool,
@@ -53,6 +58,35 @@ pub enum Format {
     Json,
     /// One self-contained HTML page: timeline, call tree, tables (docs/html.md).
     Html,
+    /// One `path:line: SEVERITY RULE [namespace] message` line per finding, in report
+    /// order (the shape editors and CI annotate from).
+    Lines,
+}
+
+/// The text report's width: unlimited with `--wide`, the terminal's columns when stdout
+/// is one, else 80.
+fn width(wide: bool) -> usize {
+    if wide {
+        return usize::MAX / 4;
+    }
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we pass.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+        if ok && ws.ws_col >= 20 {
+            return usize::from(ws.ws_col);
+        }
+    }
+    analyze::text::WIDTH
+}
+
+/// One line per finding: `path:line: SEVERITY RULE [namespace] message`.
+fn write_lines<W: Write>(w: &mut W, report: &analyze::Report) -> std::io::Result<()> {
+    for f in &report.findings {
+        writeln!(w, "{}", crate::findings::line(&report.file, f))?;
+    }
+    Ok(())
 }
 
 /// Run `dbglog analyze`.
@@ -116,9 +150,10 @@ pub fn run(args: Args) -> u8 {
         Format::Json => serde_json::to_writer(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out)),
+        Format::Lines => write_lines(&mut out, &report),
         Format::Text => {
             let style = Style::new(args.color.enabled());
-            analyze::text::write(&mut out, &report, &style)
+            analyze::text::write_width(&mut out, &report, &style, width(args.wide))
         }
     }
     .and_then(|_| out.flush())

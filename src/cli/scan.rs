@@ -84,6 +84,8 @@ pub enum Format {
     Ndjson,
     /// Findings with a header row.
     Csv,
+    /// One `path:line: SEVERITY RULE [namespace] message` line per finding.
+    Lines,
 }
 
 fn catalogue(args: &Args) -> Result<Catalogue, String> {
@@ -187,6 +189,7 @@ pub fn run(args: Args) -> u8 {
             Format::Json => report::write_json(&mut out, &reports, &summary),
             Format::Ndjson => report::write_ndjson(&mut out, &reports, &summary),
             Format::Csv => report::write_csv(&mut out, &reports),
+            Format::Lines => report::write_lines(&mut out, &reports),
         }
         .and_then(|_| out.flush());
         if let Err(e) = res {

@@ -256,6 +256,7 @@ fn track_with(
                         Ok(h) if h.held => {
                             for mut f in b_half.hit.findings {
                                 f.log_line += h.lines_before;
+                                f.last_line += h.lines_before;
                                 a.hit.findings.push(f);
                             }
                             h.second.map_err(RunError::Consumer)

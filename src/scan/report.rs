@@ -163,6 +163,17 @@ pub const CSV_HEADER: [&str; 13] = [
     "source_line",
 ];
 
+/// One `path:line: SEVERITY RULE [namespace] message` line per finding
+/// ([`crate::findings::line`]), in file and log order.
+pub fn write_lines<W: Write>(w: &mut W, reports: &[FileReport]) -> io::Result<()> {
+    for r in reports {
+        for f in &r.findings {
+            writeln!(w, "{}", crate::findings::line(&r.name, f))?;
+        }
+    }
+    Ok(())
+}
+
 /// CSV: a header row, then one row per finding (RFC 4180 quoting by the `csv` crate, LF
 /// line ends).
 pub fn write_csv<W: Write>(w: &mut W, reports: &[FileReport]) -> io::Result<()> {
