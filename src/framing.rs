@@ -195,7 +195,7 @@ impl Framer {
             None => find_from(buf, pos + skip.saturating_sub(MAX_NEEDLE.len())),
         };
         let mut nl_from = pos + skip;
-        let mut newlines = Newlines::new(buf);
+        let mut newlines = crate::bytes::Newlines::new(buf);
 
         macro_rules! single {
             ($kind:expr, $start:expr, $end:expr, $line:expr) => {{
@@ -624,65 +624,9 @@ pub fn records(buf: &[u8]) -> Vec<Record<'_>> {
     out
 }
 
-/// Successive `\n` positions of a buffer, for a caller that asks at positions that never go
-/// back: memchr's iterator, which keeps the position it gave until the caller moves past
-/// it. A caller that jumps past that position starts a fresh search at its position.
-struct Newlines<'a> {
-    buf: &'a [u8],
-    /// Where `iter` started.
-    base: usize,
-    iter: memchr::Memchr<'a>,
-    /// The last position `iter` gave (relative to `base`).
-    next: Option<usize>,
-}
-
-impl<'a> Newlines<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        let mut iter = memchr::memchr_iter(b'\n', buf);
-        let next = iter.next();
-        Newlines {
-            buf,
-            base: 0,
-            iter,
-            next,
-        }
-    }
-
-    /// Position of the first `\n` at or after `from`.
-    #[inline(always)]
-    fn find(&mut self, from: usize) -> Option<usize> {
-        let at = self.base + self.next?;
-        if at >= from {
-            return Some(at);
-        }
-        if at + 1 == from {
-            self.next = self.iter.next();
-        } else {
-            let rest = self.buf.get(from..)?;
-            self.base = from;
-            self.iter = memchr::memchr_iter(b'\n', rest);
-            self.next = self.iter.next();
-        }
-        self.next.map(|p| self.base + p)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    proptest::proptest! {
-        #[test]
-        fn newlines_agree_with_memchr(hay in proptest::collection::vec(proptest::sample::select(vec![b'a', b'\n', b'\r', 0x8a]), 0..1200), steps in proptest::collection::vec(0usize..90, 1..40)) {
-            let mut nl = Newlines::new(&hay);
-            let mut from = 0;
-            for s in steps {
-                let want = memchr::memchr(b'\n', hay.get(from..).unwrap_or(&[])).map(|k| from + k);
-                proptest::prop_assert_eq!(nl.find(from), want);
-                from = match want { Some(p) => p + 1 + s % 3, None => from + s };
-            }
-        }
-    }
 
     fn kinds(b: &[u8]) -> Vec<(RecordKind, String)> {
         records(b)

@@ -151,10 +151,15 @@ mod tests {
 
     fn stats(log: &str) -> Stats {
         let mut s = Stats::default();
-        run_bytes(log.as_bytes(), &mut Tracker::new(), Threads::One, |item, _| {
-            s.add(item);
-            Ok(())
-        })
+        run_bytes(
+            log.as_bytes(),
+            &mut Tracker::new(),
+            Threads::One,
+            |item, _| {
+                s.add(item);
+                Ok(())
+            },
+        )
         .unwrap();
         s
     }
