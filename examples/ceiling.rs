@@ -1,12 +1,12 @@
 //! The parse ceiling that `events --stats` is measured against (issue 7): split the file
 //! into lines with memchr, find the first two `|` of each line with memchr, and look the
-//! text between them up with the generated `match` over every event name. No timestamps,
+//! text between them up with the parser's hashed event-name index (`EventType::from_name`,
+//! faster than the generated `match`; see `benches/primitives.rs`). No timestamps,
 //! no continuation lines, no records: the least work that still names every event.
 //!
 //! `cargo run --release --example ceiling -- FILE` prints the line and event counts and the
 //! throughput in MB/s (used by scripts/throughput.sh).
 
-use dbglog::event::table::lookup;
 use dbglog::event::EventType;
 use memchr::memchr;
 use std::time::Instant;
@@ -34,7 +34,7 @@ fn main() {
         if let Some(a) = memchr(b'|', line) {
             let rest = &line[a + 1..];
             let b = memchr(b'|', rest).unwrap_or(rest.len());
-            if lookup(&rest[..b]) != EventType::Unknown {
+            if EventType::from_name(&rest[..b]) != EventType::Unknown {
                 events += 1;
             }
         }

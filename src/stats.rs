@@ -142,3 +142,80 @@ impl Stats {
         self.unknown.values().sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{run_bytes, Threads};
+    use crate::track::Tracker;
+
+    fn stats(log: &str) -> Stats {
+        let mut s = Stats::default();
+        run_bytes(
+            log.as_bytes(),
+            &mut Tracker::new(),
+            Threads::One,
+            |item, _| {
+                s.add(item);
+                Ok(())
+            },
+        )
+        .unwrap();
+        s
+    }
+
+    const LOG: &str = "61.0 APEX_CODE,FINEST\n\
+        Execute Anonymous: insert cs;\n\
+        10:00:00.0 (100)|EXECUTION_STARTED\n\
+        10:00:00.0 (200)|NOT_A_REAL_TYPE|x\n\
+        10:00:00.0 (300)|USER_DEBUG|[1]|DEBUG|one\n\
+        *** Skipped 1234 bytes of detailed log\n\
+        10:00:00.0 (400)|NOT_A_REAL_TYPE|y\n\
+        10:00:00.0 (500)|USER_DEBUG|[2]|DEBUG|two\n\
+        10:00:00.0 (600)|EXECUTION_FINISHED\n";
+
+    /// An unknown type right after `USER_DEBUG` would continue its text (docs/framing.md),
+    /// so the unknown lines here follow other records.
+    #[test]
+    fn counts_known_and_unknown_types() {
+        let s = stats(LOG);
+        assert_eq!(s.events, 6);
+        assert_eq!(s.headers, 1);
+        assert_eq!(s.logs(), 1);
+        assert_eq!(s.text_lines, 1);
+        assert_eq!(s.records, 9);
+        assert_eq!(s.bytes, LOG.len() as u64);
+        assert_eq!(s.count(EventType::UserDebug), 2);
+        assert_eq!(s.count(EventType::Unknown), 0);
+        assert_eq!(s.unknown_total(), 2);
+        assert_eq!(s.unknown().get(&b"NOT_A_REAL_TYPE"[..]), Some(&2));
+        let by = s.by_type();
+        assert_eq!(by[0], ("USER_DEBUG", 2));
+        assert_eq!(by.len(), 3);
+        // Equal counts are in name order.
+        assert_eq!(by[1], ("EXECUTION_FINISHED", 1));
+    }
+
+    #[test]
+    fn a_truncation_knows_the_events_around_it() {
+        let s = stats(LOG);
+        assert_eq!(
+            s.truncations,
+            vec![Truncation {
+                kind: "skipped",
+                line: 6,
+                offset: LOG.find("***").unwrap() as u64,
+                bytes_removed: Some(1234),
+                after_event_line: Some(5),
+                before_event_line: Some(7),
+            }]
+        );
+    }
+
+    #[test]
+    fn events_without_a_header_are_one_log() {
+        let s = stats("10:00:00.0 (100)|EXECUTION_STARTED\n");
+        assert_eq!((s.headers, s.logs()), (0, 1));
+        assert_eq!(stats("").logs(), 0);
+    }
+}

@@ -959,3 +959,80 @@ fn frame_name<'a>(ev: &Event<'a>, t: EventType) -> &'a [u8] {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{run_bytes, Threads};
+
+    /// (type, depth, frame namespace, caller namespace) of every event of `log`.
+    fn located(log: &str) -> Vec<(String, u32, String, Option<String>)> {
+        let mut out = Vec::new();
+        let mut t = Tracker::new();
+        run_bytes(log.as_bytes(), &mut t, Threads::One, |item, t| {
+            if let Some(ev) = &item.event {
+                let ns = |id| String::from_utf8_lossy(t.namespaces().name(id)).into_owned();
+                out.push((
+                    String::from_utf8_lossy(ev.type_name()).into_owned(),
+                    item.loc.depth,
+                    ns(item.loc.frame_ns),
+                    item.loc.caller_ns.map(ns),
+                ));
+            }
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    const LOG: &str = "61.0 APEX_CODE,FINEST\n\
+        10:00:00.0 (100)|EXECUTION_STARTED\n\
+        10:00:00.0 (200)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex\n\
+        10:00:00.0 (300)|METHOD_ENTRY|[1]|01p000000000001|Foo.bar()\n\
+        10:00:00.0 (400)|ENTERING_MANAGED_PKG|acme\n\
+        10:00:00.0 (500)|METHOD_ENTRY|[9]|01p000000000002|acme.Svc.run()\n\
+        10:00:00.0 (600)|METHOD_EXIT|[9]|01p000000000002|acme.Svc.run()\n\
+        10:00:00.0 (700)|METHOD_EXIT|[1]|01p000000000001|Foo.bar()\n\
+        10:00:00.0 (800)|CODE_UNIT_FINISHED|execute_anonymous_apex\n\
+        10:00:00.0 (900)|EXECUTION_FINISHED\n";
+
+    #[test]
+    fn frames_nest_and_close() {
+        let got = located(LOG);
+        let depths: Vec<u32> = got.iter().map(|g| g.1).collect();
+        assert_eq!(depths, vec![1, 2, 3, 4, 4, 4, 3, 2, 1]);
+        let ns: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+        assert_eq!(
+            ns,
+            [
+                "(default)",
+                "(default)",
+                "(default)",
+                "acme",
+                "acme",
+                "acme",
+                "(default)",
+                "(default)",
+                "(default)"
+            ]
+        );
+        // Code of the package knows who called it; the subscriber's code has no caller.
+        assert_eq!(got[4].3.as_deref(), Some("(default)"));
+        assert_eq!(got[2].3, None);
+    }
+
+    #[test]
+    fn a_second_log_starts_at_the_top() {
+        let unclosed = LOG.replace(
+            "10:00:00.0 (700)|METHOD_EXIT|[1]|01p000000000001|Foo.bar()\n",
+            "",
+        );
+        let two = format!("{unclosed}{LOG}");
+        let got = located(&two);
+        assert_eq!(got.len(), 8 + 9);
+        // The second log's first event is at depth 1 whatever the first left open.
+        assert_eq!(got[8].0, "EXECUTION_STARTED");
+        assert_eq!(got[8].1, 1);
+        assert_eq!(got.last().unwrap().1, 1);
+    }
+}

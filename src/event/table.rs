@@ -1846,8 +1846,9 @@ pub(super) const PROTECTED: [bool; KNOWN_COUNT] = [
     false, false, false, false, false, false, false, false, false,
 ];
 
-/// Look a type name up. A `match` on byte strings compiles to a length switch plus
-/// short comparisons, measured faster here than a hash map.
+/// Look a type name up with a `match` on byte strings (a length switch, then a comparison
+/// with each same-length name in turn). The hashed index behind [`EventType::from_name`]
+/// is faster (`benches/primitives.rs`) and is what the parser uses; this is its oracle.
 #[inline]
 pub fn lookup(name: &[u8]) -> EventType {
     match name {

@@ -2,6 +2,7 @@
 //! choice, JSON string escaping for bytes that may not be UTF-8, and the one terminal filter
 //! ([`terminal`]) so a log can never drive the user's terminal.
 
+pub mod diff;
 pub mod file;
 pub mod json;
 pub mod terminal;
