@@ -84,9 +84,10 @@ fn gen_count_writes_a_deterministic_folder_that_scan_finds_as_planned() {
         .collect();
     assert_eq!(hit, planned);
     assert!(scanned == 0 || scanned == count as u64, "{scanned}");
-    // About 15% of the logs hit the catalogue (a fixed seed; 120 logs, so ±5 points).
+    // So the scan's hit rate is the plan's, which the unit tests hold to 15% ± 1.5 points
+    // over 2,000 logs; on these 120 it is about 15% within three standard deviations.
     let ratio = hit.len() as f64 / count as f64;
-    assert!((0.10..=0.20).contains(&ratio), "{ratio}");
+    assert!((0.05..=0.25).contains(&ratio), "{ratio}");
 }
 
 #[test]
