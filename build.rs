@@ -95,11 +95,7 @@ fn main() {
             .flat_map(|r| r.literals.iter().map(String::as_str)),
     );
     out.push_str("/// The prefilter cover of the builtin rules' literals.\n");
-    let _ = writeln!(
-        out,
-        "static BUILTIN_COVER: &[&str] = {};",
-        list(&strings)
-    );
+    let _ = writeln!(out, "static BUILTIN_COVER: &[&str] = {};", list(&strings));
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_rules.rs");
     std::fs::write(dest, out).expect("write builtin_rules.rs");
 }
