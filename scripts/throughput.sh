@@ -2,11 +2,14 @@
 # Throughput of every dbglog command against ceiling baselines on the same generated log.
 # Ratios matter more than absolute MB/s: these machines are shared and drift.
 #
-# Usage: scripts/throughput.sh [SIZE] [RUNS]      e.g. scripts/throughput.sh 200MB 3
+# Usage: scripts/throughput.sh [SIZE] [RUNS] [COUNT]   e.g. scripts/throughput.sh 200MB 3 2000
+# Besides the SIZE log: an archive of COUNT real-shaped logs (dbglog gen --count), plain and
+# one .gz per log, and the start-up cost on a 500-byte log (CPU time; instructions with
+# valgrind --tool=callgrind when installed). SKIP_BIG=1 leaves out the SIZE log's rows.
 # Needs a release build (built here) and, for the rg baselines, ripgrep (apt-get install ripgrep).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SIZE=${1:-200MB}; RUNS=${2:-3}
+SIZE=${1:-200MB}; RUNS=${2:-3}; COUNT=${3:-2000}
 WORK=${TMPDIR:-/tmp}/dbglog-throughput; mkdir -p "$WORK"
 cargo build --release -q --bin dbglog --example ceiling || exit 2
 B=$PWD/target/release/dbglog
@@ -52,6 +55,7 @@ echo "log: $LOG ($BYTES bytes), best of $RUNS runs"
 echo
 echo "| command | MB/s | ratio |"
 echo "|---|---:|---|"
+if [ -z "${SKIP_BIG:-}" ]; then
 t_cat=$(best cat "$LOG");                      row "cat (ceiling)" "$BYTES" "$t_cat"
 t_wc=$(best wc -l "$LOG");                     row "wc -l (ceiling)" "$BYTES" "$t_wc"
 t_ceil=$(best "$CEIL" "$LOG");                 row "lines + 2× memchr \| + name match (ceiling)" "$BYTES" "$t_ceil"
@@ -77,6 +81,58 @@ t=$(best "$B" grep -F "$LIT" "$LOG");          row "dbglog grep -F $LIT (hits wi
 t=$(best "$B" view --level APEX_CODE=DEBUG "$LOG"); row "dbglog view --level APEX_CODE=DEBUG" "$BYTES" "$t" "$t_cat" "of cat"
 t=$(best "$B" capture --dir "$WORK/cap" --gzip "$LOG"); rm -rf "$WORK/cap"; row "dbglog capture --gzip" "$BYTES" "$t"
 t_gzc=$(best sh -c "gzip -1 -c $LOG"); row "gzip -1 -c (capture baseline)" "$BYTES" "$t_gzc"
+fi
+
+# The archive: COUNT logs shaped like real ones (median ~16 KB, 90% under ~250 KB, ~15% with
+# a known error), plain and one .gz per log.
+ARCH=$WORK/archive-$COUNT; ARCHGZ=$WORK/archive-$COUNT-gz
+if [ ! -d "$ARCH" ]; then "$B" gen --count "$COUNT" --seed 1 --namespaces 2 -o "$ARCH" || exit 2; fi
+if [ ! -d "$ARCHGZ" ]; then
+  mkdir -p "$ARCHGZ"
+  for f in "$ARCH"/*.log; do gzip -1 -c "$f" > "$ARCHGZ/$(basename "$f").gz"; done
+fi
+ABYTES=$(cat "$ARCH"/*.log | wc -c)
+cat "$ARCH"/*.log "$ARCHGZ"/*.gz > /dev/null
+echo
+echo "archive: $ARCH ($COUNT logs, $ABYTES bytes; $(du -sb "$ARCHGZ" | cut -f1) bytes gzipped)," \
+  "logs with a finding: $("$B" scan --format ndjson "$ARCH" | grep '"type":"finding"' | grep -o '"file":"[^"]*"' | sort -u | wc -l)"
+echo
+echo "| command | MB/s | ratio |"
+echo "|---|---:|---|"
+if command -v rg >/dev/null; then
+  t_arg=$(best rg -c -F -f "$WORK/patterns.txt" "$ARCH");        row "rg -c -F -f, archive" "$ABYTES" "$t_arg"
+  t_arg1=$(best rg -j 1 -c -F -f "$WORK/patterns.txt" "$ARCH");  row "rg -j 1 -c -F -f, archive" "$ABYTES" "$t_arg1"
+  t_argz=$(best rg -z -c -F -f "$WORK/patterns.txt" "$ARCHGZ");  row "rg -z -c -F -f, archive .gz" "$ABYTES" "$t_argz"
+fi
+t_as=$(best "$B" scan --format ndjson "$ARCH");  row "dbglog scan, archive" "$ABYTES" "$t_as" "${t_arg:-}" "of rg -F -f"
+t=$(best "$B" scan -j 1 --format ndjson "$ARCH"); row "dbglog scan -j 1, archive" "$ABYTES" "$t" "${t_arg1:-}" "of rg -j 1 -F -f"
+t=$(best "$B" scan --format ndjson "$ARCHGZ");   row "dbglog scan, archive .gz" "$ABYTES" "$t" "${t_argz:-}" "vs rg -z"
+# analyze of the whole folder in one run, when analyze takes several inputs.
+if "$B" analyze "$ARCH" > /dev/null 2>&1; then
+  t=$(best "$B" analyze "$ARCH");                row "dbglog analyze, archive (one run)" "$ABYTES" "$t" "$t_as" "of scan"
+else
+  echo "| dbglog analyze, archive (one run)            |        - | analyze takes one log here |"
+fi
+t=$(best "$B" compare "$ARCH" "$ARCH");          row "dbglog compare, archive vs itself" "$((2 * ABYTES))" "$t"
+
+# Start-up: a 500-byte log (its first lines), CPU time per run and, with valgrind,
+# instructions (deterministic).
+SMALL=$WORK/small.log
+head -c 600 "$ARCH/log-00000.log" | head -n -1 > "$SMALL"
+echo
+echo "start-up, $(stat -c %s "$SMALL")-byte log:"
+for cmd in "events --stats" "analyze" "scan"; do
+  # shellcheck disable=SC2086
+  cpu=$(perf stat -x, -e task-clock -r 20 "$B" $cmd "$SMALL" 2>&1 >/dev/null | grep task-clock | cut -d, -f1)
+  ins=""
+  if command -v valgrind >/dev/null; then
+    # shellcheck disable=SC2086
+    ins=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$B" $cmd "$SMALL" 2>&1 >/dev/null \
+      | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*')
+  fi
+  echo "  dbglog $cmd: ${cpu:-?} ms CPU (perf stat -r 20), ${ins:-?} instructions"
+done
+[ -n "${SKIP_BIG:-}" ] && exit 0
 echo
 echo "peak RSS (KB): analyze $(rss "$B" analyze "$LOG") for a $((BYTES/1024)) KB log;" \
   "view from stdin, 1 GB generated log: $("$B" gen --size 1GB --seed 2 | rss "$B" view --as subscriber -);" \

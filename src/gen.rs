@@ -75,9 +75,23 @@ struct Gen<'w, W: Write> {
     written: u64,
     ns: Vec<String>,
     events: u64,
+    /// In archive mode ([`generate_folder`]): stop adding statements once this many bytes
+    /// are written, so that small logs come out small.
+    cap: Option<u64>,
+    /// In archive mode: no random errors and no `CLOSE TO LIMIT` (the log's one error, if
+    /// any, is placed by [`Gen::transaction`]).
+    quiet: bool,
+    /// In archive mode: this log ends its transaction in an uncaught exception.
+    fail: bool,
+    /// In archive mode: the exception was written; the log ends with its transaction.
+    failed: bool,
 }
 
 impl<W: Write> Gen<'_, W> {
+    fn full(&self) -> bool {
+        self.cap.is_some_and(|c| self.written >= c)
+    }
+
     fn line(&mut self, rest: &str) -> io::Result<()> {
         self.nanos += 800 + self.rng.below(40_000);
         let ms = self.wall_ms + self.nanos / 1_000_000;
@@ -121,6 +135,9 @@ impl<W: Write> Gen<'_, W> {
         }?;
         let n = 10 + self.rng.below(40);
         for _ in 0..n {
+            if self.full() {
+                break;
+            }
             let l = 1 + self.rng.below(400);
             let r = self.rng.below(1000);
             match r {
@@ -166,7 +183,7 @@ impl<W: Write> Gen<'_, W> {
                     }?;
                     self.method(depth + 1, Some(p))?;
                 }
-                978 if self.rng.chance(100_000) => {
+                978 if !self.quiet && self.rng.chance(100_000) => {
                     let e = ERRORS[self.rng.below(ERRORS.len() as u64) as usize];
                     {
                         let t = format!("EXCEPTION_THROWN|[{l}]|{e}");
@@ -259,7 +276,11 @@ impl<W: Write> Gen<'_, W> {
             soql * 7,
             self.rng.below(150),
             self.rng.below(10_000),
-            if cpu > 8000 { " ******* CLOSE TO LIMIT" } else { "" },
+            if cpu > 8000 && !self.quiet {
+                " ******* CLOSE TO LIMIT"
+            } else {
+                ""
+            },
             self.rng.below(6_000_000)
         );
         self.raw(&block)
@@ -270,10 +291,20 @@ impl<W: Write> Gen<'_, W> {
         self.line("EXECUTION_STARTED")?;
         self.line("CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex")?;
         let start = self.events;
-        while self.events - start < target_events {
+        while self.events - start < target_events && !self.full() {
             self.method(0, None)?;
         }
-        if self.rng.chance(5_000) {
+        // The transaction whose closing blocks reach the cap is the log's last: it holds
+        // the error, if the log has one.
+        if self.fail && self.cap.is_some_and(|c| self.written + TAIL_ROOM >= c) {
+            self.failed = true;
+            let e = ERRORS[self.rng.below(ERRORS.len() as u64) as usize];
+            let l = 1 + self.rng.below(400);
+            self.line(&format!("EXCEPTION_THROWN|[{l}]|{e}"))?;
+            self.line(&format!(
+                "FATAL_ERROR|{e}\n\nClass.InvoiceService.run: line {l}, column 1"
+            ))?;
+        } else if !self.quiet && self.rng.chance(5_000) {
             let e = ERRORS[self.rng.below(ERRORS.len() as u64) as usize];
             {
                 let t = format!("FATAL_ERROR|{e}\n\nAnonymousBlock: line 1, column 1");
@@ -303,6 +334,10 @@ pub fn generate<W: Write>(opts: &GenOptions, w: &mut W) -> io::Result<u64> {
         written: 0,
         ns: (0..opts.namespaces).map(|i| format!("pkg{i}")).collect(),
         events: 0,
+        cap: None,
+        quiet: false,
+        fail: false,
+        failed: false,
     };
     g.raw("61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO;CALLOUT,INFO;DB,FINEST;NBA,INFO;SYSTEM,FINE;VALIDATION,INFO;VISUALFORCE,INFO;WAVE,INFO;WORKFLOW,INFO\n")?;
     while g.written < opts.size {
@@ -310,6 +345,107 @@ pub fn generate<W: Write>(opts: &GenOptions, w: &mut W) -> io::Result<u64> {
         g.transaction(n)?;
     }
     Ok(g.written)
+}
+
+/// Options for [`generate_folder`]: an archive of many logs shaped like real ones.
+#[derive(Clone, Debug)]
+pub struct ArchiveOptions {
+    /// Number of logs.
+    pub count: usize,
+    /// PRNG seed: the same seed gives the same files.
+    pub seed: u64,
+    /// Number of managed packages the code calls into.
+    pub namespaces: usize,
+}
+
+/// Median size of a generated archive log, in bytes (real archives: 13–20 KB).
+pub const ARCHIVE_MEDIAN: f64 = 16_000.0;
+
+/// Log-normal σ of the archive log sizes. With the median above it puts the 90th percentile
+/// at about 240–260 KB and the mean at about 150–175 KB, as in a real archive of 2,273 logs
+/// (398 MB).
+pub const ARCHIVE_SIGMA: f64 = 2.15;
+
+/// Largest archive log, in bytes (the log-normal tail is cut here).
+pub const ARCHIVE_MAX: u64 = 20 << 20;
+
+/// Smallest archive log target, in bytes (a header, one entry point and its limit block).
+pub const ARCHIVE_MIN: u64 = 1_500;
+
+/// Share of archive logs, in millionths, that end in an error the catalogue knows.
+pub const ARCHIVE_HIT_PER_MILLION: u64 = 150_000;
+
+/// Bytes that a transaction's close (error, limit blocks, end lines) may add past the cap.
+const TAIL_ROOM: u64 = 3_000;
+
+/// splitmix64 of `seed` and `i`: the seed of log `i` of an archive.
+fn log_seed(seed: u64, i: usize) -> u64 {
+    let mut r = Rng(seed ^ 0xA5C1_17E5 ^ ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    r.next()
+}
+
+/// The size target and whether it fails, for log `i` of an archive.
+pub fn archive_plan(opts: &ArchiveOptions, i: usize) -> (u64, bool) {
+    let mut r = Rng(log_seed(opts.seed, i));
+    // Box–Muller: a standard normal from two uniforms in (0, 1].
+    let u1 = ((r.next() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = ((r.next() >> 11) as f64) / (1u64 << 53) as f64;
+    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    let size = (ARCHIVE_MEDIAN * (ARCHIVE_SIGMA * z).exp()) as u64;
+    let fail = r.chance(ARCHIVE_HIT_PER_MILLION);
+    (size.clamp(ARCHIVE_MIN, ARCHIVE_MAX), fail)
+}
+
+/// Write log `i` of an archive to `w`. Returns the bytes written.
+pub fn generate_archive_log<W: Write>(
+    opts: &ArchiveOptions,
+    i: usize,
+    w: &mut W,
+) -> io::Result<u64> {
+    let (size, fail) = archive_plan(opts, i);
+    let mut g = Gen {
+        w,
+        rng: Rng(log_seed(opts.seed, i) ^ 0x5EED),
+        nanos: 1_000_000,
+        wall_ms: 9 * 3_600_000 + (i as u64 % 50_000) * 1_000,
+        written: 0,
+        ns: (0..opts.namespaces).map(|i| format!("pkg{i}")).collect(),
+        events: 0,
+        cap: Some(size),
+        quiet: true,
+        fail: false,
+        failed: false,
+    };
+    g.raw("61.0 APEX_CODE,FINEST;APEX_PROFILING,INFO;CALLOUT,INFO;DB,FINEST;NBA,INFO;SYSTEM,FINE;VALIDATION,INFO;VISUALFORCE,INFO;WAVE,INFO;WORKFLOW,INFO\n")?;
+    // Leave room for the limit blocks that close the transaction; the transaction that
+    // reaches the cap is the last, and ends in the error if the log has one.
+    let room = 700 * (1 + g.ns.len() as u64);
+    g.cap = Some(size.saturating_sub(room).max(1));
+    g.fail = fail;
+    loop {
+        let n = 2_000 + g.rng.below(20_000);
+        g.transaction(n)?;
+        if g.full() || g.failed {
+            break;
+        }
+    }
+    Ok(g.written)
+}
+
+/// Write `opts.count` logs, `log-00000.log` …, into the folder `dir` (created if missing).
+/// Their sizes follow a log-normal fit of real archives ([`ARCHIVE_MEDIAN`],
+/// [`ARCHIVE_SIGMA`]) and about [`ARCHIVE_HIT_PER_MILLION`] of them end in an uncaught
+/// exception the catalogue knows; the others hold no error at all. Returns the total bytes.
+pub fn generate_folder(opts: &ArchiveOptions, dir: &std::path::Path) -> io::Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let mut total = 0;
+    let mut buf = Vec::new();
+    for i in 0..opts.count {
+        buf.clear();
+        total += generate_archive_log(opts, i, &mut buf)?;
+        std::fs::write(dir.join(format!("log-{i:05}.log")), &buf)?;
+    }
+    Ok(total)
 }
 
 /// A generated log of about `size` bytes in memory (for benches and tests).
@@ -343,5 +479,93 @@ mod tests {
         let mut c = Vec::new();
         generate(&GenOptions { seed: 8, ..o }, &mut c).unwrap();
         assert_ne!(a, c);
+    }
+
+    fn quantile(v: &mut [u64], q: f64) -> u64 {
+        v.sort_unstable();
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    }
+
+    fn archive(seed: u64) -> ArchiveOptions {
+        ArchiveOptions {
+            count: 2_000,
+            seed,
+            namespaces: 2,
+        }
+    }
+
+    #[test]
+    fn archive_plan_follows_the_real_distribution() {
+        let o = archive(1);
+        let plans: Vec<(u64, bool)> = (0..o.count).map(|i| archive_plan(&o, i)).collect();
+        let mut sizes: Vec<u64> = plans.iter().map(|p| p.0).collect();
+        let median = quantile(&mut sizes, 0.5);
+        let p90 = quantile(&mut sizes, 0.9);
+        // Real archives: median 13–20 KB, 90% under 250 KB–1.4 MB.
+        assert!((13_000..=20_000).contains(&median), "median {median}");
+        assert!((225_000..=1_400_000).contains(&p90), "p90 {p90}");
+        let fails = plans.iter().filter(|p| p.1).count() as f64 / o.count as f64;
+        assert!((0.135..=0.165).contains(&fails), "{fails}");
+        // Deterministic, and the seed matters.
+        assert_eq!(plans[17], archive_plan(&o, 17));
+        let other: Vec<(u64, bool)> = (0..50).map(|i| archive_plan(&archive(2), i)).collect();
+        assert_ne!(other[..], plans[..50]);
+    }
+
+    #[test]
+    fn archive_logs_are_deterministic_and_near_their_planned_size() {
+        let o = archive(3);
+        let mut sizes = Vec::new();
+        for i in 0..60 {
+            let (planned, _) = archive_plan(&o, i);
+            if planned > 2 << 20 {
+                continue;
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let n = generate_archive_log(&o, i, &mut a).unwrap();
+            generate_archive_log(&o, i, &mut b).unwrap();
+            assert_eq!(a, b, "log {i}");
+            assert_eq!(n as usize, a.len());
+            assert!(a.starts_with(b"61.0 APEX_CODE,FINEST;"));
+            assert!(a.ends_with(b"|EXECUTION_FINISHED\n"));
+            // At least the target; past it by at most one method and the limit blocks.
+            let size = a.len() as u64;
+            assert!(size + 2_200 >= planned, "log {i}: {size} for {planned}");
+            assert!(size <= planned + 12_000, "log {i}: {size} for {planned}");
+            sizes.push(size);
+        }
+        let mut c = Vec::new();
+        generate_archive_log(&archive(4), 0, &mut c).unwrap();
+        let mut a = Vec::new();
+        generate_archive_log(&o, 0, &mut a).unwrap();
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn only_failing_archive_logs_hold_errors() {
+        let o = archive(5);
+        let mut seen = (0, 0);
+        for i in 0..80 {
+            let (planned, fail) = archive_plan(&o, i);
+            if planned > 1 << 20 {
+                continue;
+            }
+            let mut a = Vec::new();
+            generate_archive_log(&o, i, &mut a).unwrap();
+            let text = String::from_utf8(a).unwrap();
+            assert_eq!(text.contains("|FATAL_ERROR|"), fail, "log {i}");
+            assert_eq!(
+                text.matches("|EXCEPTION_THROWN|").count(),
+                fail as usize,
+                "log {i}"
+            );
+            assert!(!text.contains("CLOSE TO LIMIT"), "log {i}");
+            if fail {
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+        }
+        assert!(seen.0 > 0 && seen.1 > 0, "{seen:?}");
     }
 }

@@ -19,7 +19,7 @@
 //! own evidence points to it); learning fewer is what leaks package internals.
 
 use crate::namespace::{self, Namespaces};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem;
 use std::sync::OnceLock;
 
@@ -36,8 +36,11 @@ const NEEDLES: [&[u8]; 6] = [
 fn searcher() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
+        // Six needles: the packed (Teddy) searcher reports the matches, so the automaton
+        // behind it only needs to be cheap to build (a DFA costs more than a small log).
         AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(NEEDLES)
             .expect("literal needles")
     })
