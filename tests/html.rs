@@ -171,7 +171,15 @@ fn findings_in_the_text_reports_order_with_namespace_method_and_line() {
     }
     assert!(page.contains("<dt>dbglog</dt>"));
     assert!(page.contains("APEX_CODE=FINEST"));
-    assert!(page.contains("reserved for the Report's verdict line"));
+    // The page opens with the text report's verdict, in the same words.
+    let headline = dbglog::analyze::html::esc(v["verdict"]["headline"].as_str().unwrap());
+    assert_eq!(v["verdict"]["status"], "failed");
+    assert!(
+        page.contains(&format!(
+            "class=\"verdict failed\">FAILED&nbsp; {headline}</p>"
+        )),
+        "verdict missing"
+    );
 }
 
 #[test]

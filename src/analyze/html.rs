@@ -538,8 +538,16 @@ pub fn write<W: Write>(
             s.truncation_markers
         );
     }
-    // The verdict line (issue 17) goes here, from the Report, when the Report has one.
-    h.push_str("<!-- verdict: reserved for the Report's verdict line (issue 17) -->\n<p id=\"verdict\" class=\"verdict\" hidden></p>\n</header>\n<main>\n");
+    // The verdict line, the Report's own (the text report opens with the same words).
+    let v = &r.verdict;
+    let _ = writeln!(
+        h,
+        "<p id=\"verdict\" class=\"verdict {}\">{}&nbsp; {}</p>",
+        if v.status == "failed" { "failed" } else { "ok" },
+        esc(&v.status.to_uppercase()),
+        esc(&v.headline)
+    );
+    h.push_str("</header>\n<main>\n");
 
     // Findings.
     let _ = write!(
