@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod args;
 pub mod capture;
 pub mod compare;
+pub mod completions;
 pub mod debug;
 pub mod diff;
 pub mod events;
@@ -49,6 +50,10 @@ pub enum Command {
     Capture(capture::Args),
     /// Generate a realistic log of a given size from a seed (for benchmarks).
     Gen(gen::Args),
+    /// Write a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Write the man page (roff): `dbglog man | man -l -`.
+    Man(completions::ManArgs),
 }
 
 /// Exit codes.
@@ -75,6 +80,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Capture(a) => capture::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Gen(a) => gen::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => completions::run_man(a),
     }
 }
 
