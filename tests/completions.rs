@@ -10,13 +10,7 @@ fn completions_name_every_subcommand_and_flag() {
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
         for word in [
-            "analyze",
-            "compare",
-            "grep",
-            "capture",
-            "fail-on",
-            "redact",
-            "own",
+            "analyze", "compare", "grep", "capture", "fail-on", "redact", "own",
         ] {
             assert!(text.contains(word), "{shell}: {word} missing");
         }
