@@ -169,6 +169,15 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
+/// The outcome of an input that could not be searched.
+fn failed(name: &str, why: String) -> io::Result<Vec<Outcome>> {
+    Ok(vec![Outcome {
+        name: name.to_string(),
+        count: 0,
+        error: Some(why),
+    }])
+}
+
 /// Search one walked entry.
 fn search_entry(
     opts: &grep::Options,
@@ -176,40 +185,23 @@ fn search_entry(
     threads: Threads,
     on_hit: &mut grep::OnHit<'_>,
 ) -> io::Result<Vec<Outcome>> {
-    let fail = |name: &str, why: String| {
-        Ok(vec![Outcome {
-            name: name.to_string(),
-            count: 0,
-            error: Some(why),
-        }])
-    };
     match entry {
-        Entry::Failed { name, reason } => fail(name, reason.clone()),
+        Entry::Failed { name, reason } => failed(name, reason.clone()),
         Entry::Skipped { .. } => Ok(Vec::new()),
         Entry::Stdin => {
             let mut buf = Vec::new();
             match io::stdin().lock().read_to_end(&mut buf) {
                 Ok(_) => grep::search_file(opts, "<stdin>", &buf, threads, on_hit),
-                Err(e) => fail("<stdin>", format!("read failed: {e}")),
+                Err(e) => failed("<stdin>", format!("read failed: {e}")),
             }
         }
-        Entry::File { path, name } => {
-            // A regular file is mapped without reading it in first: a search that finds
-            // nothing touches each page once, in memmem.
-            if let Ok(f) = std::fs::File::open(path) {
-                if f.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) {
-                    // SAFETY: read-only map of a log file (see input::open_path).
-                    if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
-                        return grep::search_file(opts, name, &map, threads, on_hit);
-                    }
-                }
-            }
-            search_opened(opts, path, name, threads, on_hit)
-        }
+        Entry::File { path, name } => search_opened(opts, path, name, threads, on_hit),
     }
 }
 
-/// Search a file through the common input stage (pipes, devices, empty files).
+/// Search a file through the common input stage: a regular file is mapped (guarded
+/// against shrinking while it is read, see `input::guard`) and searched in place, a
+/// pipe or device is read whole.
 fn search_opened(
     opts: &grep::Options,
     path: &std::path::Path,
@@ -217,21 +209,14 @@ fn search_opened(
     threads: Threads,
     on_hit: &mut grep::OnHit<'_>,
 ) -> io::Result<Vec<Outcome>> {
-    let fail = |name: &str, why: String| {
-        Ok(vec![Outcome {
-            name: name.to_string(),
-            count: 0,
-            error: Some(why),
-        }])
-    };
     match crate::input::open_path(path) {
-        Err(e) => fail(name, e.to_string()),
+        Err(e) => failed(name, e.to_string()),
         Ok(mut inp) => {
             if let crate::input::Data::Stream(r) = &mut inp.data {
                 let mut buf = Vec::new();
                 return match r.read_to_end(&mut buf) {
                     Ok(_) => grep::search_file(opts, name, &buf, threads, on_hit),
-                    Err(e) => fail(name, format!("read failed: {e}")),
+                    Err(e) => failed(name, format!("read failed: {e}")),
                 };
             }
             let bytes = inp.as_slice().unwrap_or(&[]);
