@@ -29,35 +29,9 @@ use crate::track::Tracker;
 use std::io::{self, Write};
 use std::sync::OnceLock;
 
-/// Every category, in header order.
-pub const CATEGORIES: [Category; 11] = [
-    Category::ApexCode,
-    Category::ApexProfiling,
-    Category::Callout,
-    Category::DataAccess,
-    Category::Db,
-    Category::Nba,
-    Category::System,
-    Category::Validation,
-    Category::Visualforce,
-    Category::Wave,
-    Category::Workflow,
-];
-
-/// Every level, coarsest first.
-pub const LEVELS: [Level; 7] = [
-    Level::Error,
-    Level::Warn,
-    Level::Info,
-    Level::Debug,
-    Level::Fine,
-    Level::Finer,
-    Level::Finest,
-];
-
 /// A category by its header token (`APEX_CODE`).
 pub fn category(name: &str) -> Option<Category> {
-    CATEGORIES
+    Category::ALL
         .iter()
         .copied()
         .find(|c| c.as_str().eq_ignore_ascii_case(name))
@@ -65,7 +39,7 @@ pub fn category(name: &str) -> Option<Category> {
 
 /// A level by its header token (`DEBUG`).
 pub fn level(name: &[u8]) -> Option<Level> {
-    LEVELS
+    Level::ALL
         .iter()
         .copied()
         .find(|l| l.as_str().as_bytes().eq_ignore_ascii_case(name))
@@ -128,13 +102,13 @@ pub fn parse_levels(s: &str) -> Result<Vec<(Category, Level)>, String> {
         let c = category(c.trim()).ok_or_else(|| {
             format!(
                 "unknown category '{c}'; categories: {}",
-                CATEGORIES.map(|c| c.as_str()).join(", ")
+                Category::ALL.map(|c| c.as_str()).join(", ")
             )
         })?;
         let l = level(l.trim().as_bytes()).ok_or_else(|| {
             format!(
                 "unknown level '{l}'; levels: {}",
-                LEVELS.map(|l| l.as_str()).join(", ")
+                Level::ALL.map(|l| l.as_str()).join(", ")
             )
         })?;
         v.push((c, l));
@@ -279,7 +253,7 @@ pub struct Reducer {
 }
 
 fn cat_index(c: Category) -> usize {
-    CATEGORIES.iter().position(|&x| x == c).unwrap_or(0)
+    Category::ALL.iter().position(|&x| x == c).unwrap_or(0)
 }
 
 impl Reducer {
