@@ -63,8 +63,8 @@ pub struct Finding {
     pub message_ns: Option<String>,
 }
 
-/// Longest message of a one-event finding, in characters.
-pub const MESSAGE_MAX: usize = crate::scan::matcher::MESSAGE_MAX;
+/// Longest message of a one-event finding, in characters (an ellipsis marks a cut).
+pub const MESSAGE_MAX: usize = 200;
 
 /// Match one located item (an event or a truncation marker) against `cat` and append a
 /// finding per matching rule, in log order: the one place where catalogue rules become

@@ -18,8 +18,8 @@ use memchr::memchr;
 use std::fmt;
 use std::io;
 
-/// Longest message kept in a finding, in characters (an ellipsis marks a cut).
-pub const MESSAGE_MAX: usize = 200;
+/// Longest message kept in a finding: the findings model's ([`crate::findings::MESSAGE_MAX`]).
+pub use crate::findings::MESSAGE_MAX;
 
 /// A log is binary if the first this many bytes hold a NUL.
 pub const BINARY_WINDOW: usize = 8 << 10;
