@@ -148,7 +148,10 @@ fn by_log(
         held.clear();
         out.flush()
     };
-    let mut outer = Tracker::new().without_closed();
+    // The outer run only cuts the stream into logs (it asks for depth, never for
+    // namespaces): without the namespace stage it is not held back, so a log is handed on
+    // as soon as its execution finishes; each held log is prepared whole by the inner run.
+    let mut outer = Tracker::new().without_closed().unprepared();
     let mut complete = false;
     let summary = stream::run(input, &mut outer, |item, t| {
         if item.record.kind == RecordKind::Header {
