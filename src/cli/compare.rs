@@ -152,15 +152,9 @@ pub fn run(args: Args) -> u8 {
         Err(code) => return code,
     };
     let cat: &Catalogue = &cat;
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match super::thread_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => {
-            output::error_line(&format!("cannot start worker threads: {e}"));
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     let aopts = analyze::Options {
         view: args.scope.view.clone(),

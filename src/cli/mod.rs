@@ -133,6 +133,18 @@ pub fn warn_unseen<S: AsRef<[u8]>>(input: &str, ns: &crate::namespace::Namespace
     }
 }
 
+/// The worker pool of `-j N` (all cores when not given), or report why it cannot start and
+/// give the exit code to return.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, u8> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| {
+            crate::output::error_line(&format!("cannot start worker threads: {e}"));
+            exit::ERROR
+        })
+}
+
 /// Start an `-o` file (see [`crate::output::file`]): refused when it is one of `inputs`,
 /// or report the error and give the exit code to return.
 pub fn create_output(path: &str, inputs: &[&str]) -> Result<crate::output::file::OutputFile, u8> {

@@ -118,15 +118,9 @@ pub fn run(args: Args) -> u8 {
         max_inflate_size: args.max_inflate_size,
         max_inflate_ratio: args.max_inflate_ratio,
     };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match super::thread_pool(args.threads) {
         Ok(p) => p,
-        Err(e) => {
-            output::error_line(&format!("cannot start worker threads: {e}"));
-            return exit::ERROR;
-        }
+        Err(code) => return code,
     };
     let started = Instant::now();
     let entries = walk::walk(&args.paths);

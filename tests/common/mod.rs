@@ -88,14 +88,7 @@ pub fn run(args: &[&str]) -> Output {
 /// Run the binary with `stdin` piped in.
 pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;
-    let mut child = Command::new(bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dbglog");
+    let mut child = spawn_piped(args);
     let mut sin = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let t = std::thread::spawn(move || {
