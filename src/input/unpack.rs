@@ -230,10 +230,18 @@ fn reason(what: &str, e: &io::Error) -> String {
     format!("corrupt {what} data: {e}")
 }
 
+/// True when `what` (an [`unpack`] error) says the archive holds several files, so that a
+/// command that takes many logs can walk it instead.
+pub fn is_several(what: &str) -> bool {
+    what.contains(SEVERAL)
+}
+
+const SEVERAL: &str = "name one as FILE!MEMBER";
+
 fn several(n: usize, names: &[String], what: &str) -> String {
     let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
     format!(
-        "is a {what} archive of {n} files ({}{}): name one as FILE!MEMBER, or use `dbglog scan` for all",
+        "is a {what} archive of {n} files ({}{}): {SEVERAL}, or use `dbglog scan` for all",
         shown.join(", "),
         if n > 3 { ", …" } else { "" }
     )
