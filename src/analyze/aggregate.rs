@@ -198,7 +198,24 @@ pub fn write_header<W: Write>(
 ) -> io::Result<()> {
     let lead = format!("==> [{n}/{total}] ");
     let room = width.max(60).saturating_sub(lead.chars().count() + 4);
-    writeln!(w, "{}", st.bold(&format!("{lead}{} <==", clip(file, room))))
+    writeln!(
+        w,
+        "{}",
+        st.bold(&format!("{lead}{} <==", clip_left(file, room)))
+    )
+}
+
+/// `s` made safe and cut to its last `n` columns, `…` first when cut: a path keeps its
+/// file name.
+fn clip_left(s: &str, n: usize) -> String {
+    let s = clip(s, usize::MAX);
+    let len = s.chars().count();
+    if len <= n {
+        return s;
+    }
+    let mut t = String::from("…");
+    t.extend(s.chars().skip(len + 1 - n.max(1)));
+    t
 }
 
 /// Write the aggregate as text, every line within `width` columns (at least 60).
@@ -238,7 +255,11 @@ pub fn write_text<W: Write>(
             let id = c.id.as_deref().unwrap_or("-");
             writeln!(w, "  {:>5}  {}", c.logs, clip(id, width - 9))?;
             writeln!(w, "         {}", clip(&c.example, width - 9))?;
-            writeln!(w, "         first in {}", clip(&c.first_file, width - 18))?;
+            writeln!(
+                w,
+                "         first in {}",
+                clip_left(&c.first_file, width - 18)
+            )?;
         }
     }
     if !a.slowest.is_empty() {
@@ -252,7 +273,7 @@ pub fn write_text<W: Write>(
                 (None, _) => "(no entry point)".to_string(),
             };
             writeln!(w, "  {:>12}  {}", ms(s.wall_nanos), clip(&ep, width - 16))?;
-            writeln!(w, "  {:>12}  {}", "", clip(&s.file, width - 16))?;
+            writeln!(w, "  {:>12}  {}", "", clip_left(&s.file, width - 16))?;
         }
     }
     if !a.findings.is_empty() {
@@ -281,7 +302,7 @@ pub fn write_text<W: Write>(
         writeln!(w, "{}", st.bold("Not analyzed"))?;
         for i in bad {
             let why = i.reason.as_deref().unwrap_or("");
-            writeln!(w, "  {:<7}  {}", i.status, clip(&i.file, width - 11))?;
+            writeln!(w, "  {:<7}  {}", i.status, clip_left(&i.file, width - 11))?;
             writeln!(w, "           {}", clip(why, width - 11))?;
         }
     }
