@@ -135,7 +135,13 @@ fn a_file_with_no_log_is_an_error_naming_it_in_every_command() {
             assert!(err.contains(s(p)), "{args:?}: {err}");
         }
     }
+    // analyze walks an archive of several files as `scan` does: each member is named.
     let out = common::run(&["analyze", s(&many)]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("a.log") && err.contains("scan"), "{err}");
+    let m = s(&many);
+    assert!(
+        err.contains(&format!("{m}!a.log: holds no Apex debug log"))
+            && err.contains(&format!("{m}!b.log: holds no Apex debug log")),
+        "{err}"
+    );
 }

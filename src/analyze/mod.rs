@@ -15,6 +15,7 @@
 //! surface to the subscriber and are reported with their origin hidden. See
 //! [`Report::view`] and `docs/analyze-json.md`.
 
+pub mod aggregate;
 pub mod flame;
 pub mod html;
 pub mod text;

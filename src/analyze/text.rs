@@ -12,11 +12,11 @@ const STATEMENT_ROWS: usize = 15;
 /// The widest line of the report (columns).
 pub const WIDTH: usize = 80;
 
-fn ms(n: u64) -> String {
+pub(crate) fn ms(n: u64) -> String {
     format!("{:.3}", n as f64 / 1e6)
 }
 
-fn clip(s: &str, n: usize) -> String {
+pub(crate) fn clip(s: &str, n: usize) -> String {
     let s = safe_text(s.as_bytes()).replace('\t', " ");
     if s.chars().count() <= n {
         s

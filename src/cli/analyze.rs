@@ -1,4 +1,7 @@
-//! `dbglog analyze FILE|-`: the findings report of one log (errors, limits, SOQL/DML, time).
+//! `dbglog analyze PATH…`: the findings report of one log (errors, limits, SOQL/DML, time),
+//! or of every log of several files, folders and archives with an aggregate ([`many`]).
+
+mod many;
 
 use super::args::ColorChoice;
 use crate::analyze::{self, Options};
@@ -11,9 +14,11 @@ use std::io::Write;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Log file (also `.gz`, or a zip holding one log, or `a.zip!member`), or `-` for
-    /// stdin, which is the default when stdin is not a terminal.
-    #[arg(default_value = "-", hide_default_value = true)]
-    pub input: String,
+    /// stdin, which is the default when stdin is not a terminal. Several paths, a folder
+    /// (walked recursively) or an archive of several logs: one report per log, then an
+    /// aggregate, the inputs walked as `scan` walks them.
+    #[arg(default_value = "-", hide_default_value = true, value_name = "PATH")]
+    pub paths: Vec<String>,
     /// The view (`--as`) and your own namespaces (`--own`).
     #[command(flatten)]
     pub scope: super::args::Scope,
@@ -47,6 +52,9 @@ pub struct Args {
     /// When to colour the text report: auto (terminal, no NO_COLOR), always or never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Worker threads over several logs (default: one per available core).
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `--format` of `analyze`.
@@ -61,6 +69,8 @@ pub enum Format {
     /// One `path:line: SEVERITY RULE [namespace] message` line per finding, in report
     /// order (the shape editors and CI annotate from).
     Lines,
+    /// One line per log (its JSON report with `type` and `path`), then one aggregate line.
+    Ndjson,
 }
 
 /// The text report's width: unlimited with `--wide`, the terminal's columns when stdout
@@ -89,17 +99,37 @@ fn write_lines<W: Write>(w: &mut W, report: &analyze::Report) -> std::io::Result
     Ok(())
 }
 
-/// Run `dbglog analyze`.
+/// Whether the command line asks for many logs: several paths, a folder, or NDJSON.
+fn wants_many(args: &Args) -> bool {
+    match args.paths.as_slice() {
+        _ if args.format == Format::Ndjson => true,
+        [one] => one != "-" && std::path::Path::new(one).is_dir(),
+        _ => true,
+    }
+}
+
+/// Open the one input as [`super::open_input`] does; `Err(None)` when it is an archive of
+/// several logs, `Err(Some(code))` when it cannot be opened (reported).
+fn open_one(arg: &str) -> Result<crate::input::Input, Option<u8>> {
+    if arg == "-" {
+        return super::open_input(arg).map_err(Some);
+    }
+    crate::input::open(arg).map_err(|e| {
+        if e.source.is_none() && crate::input::unpack::is_several(&e.what) {
+            return None;
+        }
+        output::error_line(&e);
+        Some(exit::ERROR)
+    })
+}
+
+/// Run `dbglog analyze`: one log as it always was, or many ([`many::run`]).
 pub fn run(args: Args) -> u8 {
     let cat = match args.rules.catalogue() {
         Ok(c) => c,
         Err(code) => return code,
     };
     let cat: &Catalogue = &cat;
-    let mut input = match super::open_input(&args.input) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
     let opts = Options {
         view: args.scope.view.clone(),
         own: args.scope.own.clone(),
@@ -107,6 +137,16 @@ pub fn run(args: Args) -> u8 {
         tree: args.tree,
         tree_depth: args.tree_depth,
         tree_lines: args.tree_lines,
+    };
+    if wants_many(&args) {
+        return many::run(&args, cat, &opts);
+    }
+    let arg = args.paths[0].as_str();
+    let mut input = match open_one(arg) {
+        Ok(i) => i,
+        Err(Some(code)) => return code,
+        // An archive of several logs: walk it as a folder.
+        Err(None) => return many::run(&args, cat, &opts),
     };
     let mut timeline = None;
     let result = if args.format == Format::Html {
@@ -130,33 +170,48 @@ pub fn run(args: Args) -> u8 {
         seen.learn(n.as_bytes());
     }
     super::warn_unseen(&input.name, &seen, &named);
-    let mut file = match &args.output {
-        Some(p) if p != "-" => match super::create_output(p, &[&args.input]) {
+    emit(args.output.as_deref(), &[arg], |mut out| {
+        match args.format {
+            Format::Html => {
+                let (t, n) = timeline.take().unwrap_or_default();
+                analyze::html::write(&mut out, &report, &t, &n, &Default::default())
+            }
+            Format::Json => serde_json::to_writer(&mut out, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|_| writeln!(out)),
+            Format::Lines => write_lines(&mut out, &report),
+            Format::Ndjson => unreachable!("NDJSON always goes through many::run"),
+            Format::Text => {
+                let style = Style::new(args.color.enabled());
+                analyze::text::write_width(&mut out, &report, &style, width(args.wide))
+            }
+        }
+    })
+}
+
+/// Write the output with `write`, to the `-o` file (committed atomically once whole) or
+/// stdout, and give the exit code: OK, or ERROR when writing failed (reported). A closed
+/// pipe is no error.
+fn emit(
+    to: Option<&str>,
+    inputs: &[&str],
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> u8 {
+    let mut file = match to {
+        Some(p) if p != "-" => match super::create_output(p, inputs) {
             Ok(f) => Some(f),
             Err(code) => return code,
         },
         _ => None,
     };
     let mut stdout = output::stdout();
-    let mut out: &mut dyn Write = match file.as_mut() {
-        Some(f) => f,
-        None => &mut stdout,
-    };
-    let res = match args.format {
-        Format::Html => {
-            let (t, n) = timeline.take().unwrap_or_default();
-            analyze::html::write(&mut out, &report, &t, &n, &Default::default())
-        }
-        Format::Json => serde_json::to_writer(&mut out, &report)
-            .map_err(std::io::Error::from)
-            .and_then(|_| writeln!(out)),
-        Format::Lines => write_lines(&mut out, &report),
-        Format::Text => {
-            let style = Style::new(args.color.enabled());
-            analyze::text::write_width(&mut out, &report, &style, width(args.wide))
-        }
+    let res = {
+        let out: &mut dyn Write = match file.as_mut() {
+            Some(f) => f,
+            None => &mut stdout,
+        };
+        write(&mut *out).and_then(|_| out.flush())
     }
-    .and_then(|_| out.flush())
     .and_then(|_| file.map_or(Ok(()), |f| f.commit()));
     match res {
         Err(e) if !output::is_broken_pipe(&e) => {

@@ -170,3 +170,21 @@ pub fn fail(e: &crate::stream::RunError) -> u8 {
     crate::output::error_line(e);
     exit::ERROR
 }
+
+/// The progress bar of a run over `inputs` inputs (`scan`, `analyze PATH…`): drawn on stderr
+/// when `show` and stderr is a terminal, else none.
+pub fn progress_bar(inputs: usize, show: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    (show && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(inputs as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inputs {elapsed}")
+        {
+            b.set_style(style);
+        }
+        b
+    })
+}

@@ -7,7 +7,7 @@ use crate::rules::Catalogue;
 use crate::scan::archive::parse_size;
 use crate::scan::report::{self, Summary};
 use crate::scan::{walk, Options, Scanner, Status};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -124,18 +124,7 @@ pub fn run(args: Args) -> u8 {
     };
     let started = Instant::now();
     let entries = walk::walk(&args.paths);
-    let bar = (!args.quiet && io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::with_draw_target(
-            Some(entries.len() as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} inputs {elapsed}")
-        {
-            b.set_style(style);
-        }
-        b
-    });
+    let bar = super::progress_bar(entries.len(), !args.quiet);
     let scanner = Scanner::new(&cat, &opts);
     let done = || {
         if let Some(b) = &bar {

@@ -188,13 +188,16 @@ pub const MAX_INFLATE: u64 = 2 << 30;
 pub const MAX_RATIO: f64 = 64.0;
 
 /// One log out of a compressed or archived file held in memory: a gzip (of a log), a zip
-/// holding one file (or the member named by `member`, from `a.zip!member`), or a tar
-/// holding one file. A log (anything else) is `Ok(None)`: use the bytes as they are. An
-/// archive of several logs is an error that says to name one, or to use `scan`.
+/// holding one file (or the member named by `member`, from `a.zip!member`), or a tar or
+/// tar.gz holding one file (or the member named). A log (anything else) is `Ok(None)`:
+/// use the bytes as they are. An archive of several logs is an error that says to name
+/// one, or to use `scan` ([`is_several`] recognises it).
 pub fn unpack(bytes: &[u8], member: Option<&str>) -> Result<Option<Vec<u8>>, String> {
     let kind = Kind::detect(bytes);
-    if member.is_some() && kind != Kind::Zip && kind != Kind::Tar {
-        return Err("is not a zip or tar archive, so it has no members".into());
+    let no_members = || Err("is not a zip or tar archive, so it has no members".into());
+    // A gzip may hold a tar: whether it has members is known once it is inflated.
+    if member.is_some() && kind == Kind::Log {
+        return no_members();
     }
     match kind {
         Kind::Log => Ok(None),
@@ -209,6 +212,9 @@ pub fn unpack(bytes: &[u8], member: Option<&str>) -> Result<Option<Vec<u8>>, Str
             out.truncate(len);
             if is_tar(&out) {
                 return unpack_tar(&out, member).map(Some);
+            }
+            if member.is_some() {
+                return no_members();
             }
             if Kind::detect(&out) != Kind::Log {
                 return Err("holds a compressed archive inside gzip; use `dbglog scan`".into());
@@ -230,10 +236,18 @@ fn reason(what: &str, e: &io::Error) -> String {
     format!("corrupt {what} data: {e}")
 }
 
+/// True when `what` (an [`unpack`] error) says the archive holds several files, so that a
+/// command that takes many logs can walk it instead.
+pub fn is_several(what: &str) -> bool {
+    what.contains(SEVERAL)
+}
+
+const SEVERAL: &str = "name one as FILE!MEMBER";
+
 fn several(n: usize, names: &[String], what: &str) -> String {
     let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
     format!(
-        "is a {what} archive of {n} files ({}{}): name one as FILE!MEMBER, or use `dbglog scan` for all",
+        "is a {what} archive of {n} files ({}{}): {SEVERAL}, or use `dbglog scan` for all",
         shown.join(", "),
         if n > 3 { ", …" } else { "" }
     )
@@ -352,6 +366,23 @@ mod tests {
         assert!(unpack(&z, Some("c.log"))
             .unwrap_err()
             .contains("no member c.log"));
+        assert!(is_several(&e));
+    }
+
+    #[test]
+    fn a_tar_gz_member_is_named_like_a_zip_member() {
+        let mut b = tar::Builder::new(Vec::new());
+        for (n, body) in [("a.log", LOG), ("b.log", &b"other"[..])] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(body.len() as u64);
+            h.set_cksum();
+            b.append_data(&mut h, n, body).unwrap();
+        }
+        let tgz = gz(&b.into_inner().unwrap());
+        assert_eq!(unpack(&tgz, Some("b.log")), Ok(Some(b"other".to_vec())));
+        assert!(is_several(&unpack(&tgz, None).unwrap_err()));
+        let e = unpack(&gz(LOG), Some("a.log")).unwrap_err();
+        assert!(e.contains("has no members"), "{e}");
     }
 
     #[test]

@@ -32,6 +32,28 @@ pub fn fixture_logs() -> Vec<PathBuf> {
 /// straight to the process's stderr so that `cargo test` shows it (the test harness only
 /// captures `eprintln!`).
 pub fn corpus_logs() -> Option<Vec<PathBuf>> {
+    let dir = corpus_dir()?;
+    let mut v = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read corpus dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                !n.starts_with("MANIFEST") && !n.starts_with("README")
+            }) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    Some(v)
+}
+
+/// The corpus folder itself, under the rule of [`corpus_logs`] (fails under `CI` when missing).
+pub fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("DBGLOG_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
@@ -51,23 +73,7 @@ pub fn corpus_logs() -> Option<Vec<PathBuf>> {
         );
         return None;
     }
-    let mut v = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read corpus dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                !n.starts_with("MANIFEST") && !n.starts_with("README")
-            }) {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    Some(v)
+    Some(dir)
 }
 
 /// Path of the built binary.
