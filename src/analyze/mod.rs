@@ -15,8 +15,10 @@
 //! surface to the subscriber and are reported with their origin hidden. See
 //! [`Report::view`] and `docs/analyze-json.md`.
 
+pub mod categories;
 pub mod flame;
 pub mod html;
+pub mod save_order;
 pub mod text;
 pub mod verdict;
 
@@ -36,7 +38,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Version of the JSON schema (`schema_version`); bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// A limit at or above this share of its maximum is a finding.
 pub const LIMIT_THRESHOLD_PCT: u64 = 80;
 /// The same statement from the same line this many times or more is a finding.
@@ -146,6 +148,11 @@ pub struct Report {
     pub tree: Option<Tree>,
     /// Problems with the log itself (unmatched exits, truncation…), counted by kind.
     pub log_issues: Vec<IssueCount>,
+    // Transaction analyses (categories.rs, save_order.rs).
+    /// Self time by category (Apex, SOQL, DML, …), overall and per namespace.
+    pub time_by_category: categories::TimeByCategory,
+    /// For each DML statement, the save steps that ran inside it.
+    pub save_order: save_order::SaveOrderReport,
 }
 
 /// Facts about the log.
@@ -796,6 +803,9 @@ pub struct Analyzer<'c> {
     tree: BinaryHeap<TreeRec>,
     tree_frames: u64,
     tree_omitted: u64,
+    // Transaction analyses (categories.rs, save_order.rs).
+    categories: categories::Categories,
+    save: save_order::SaveOrder,
 }
 
 fn is_method_frame(t: EventType) -> bool {
@@ -968,6 +978,8 @@ impl<'c> Analyzer<'c> {
             tree: BinaryHeap::new(),
             tree_frames: 0,
             tree_omitted: 0,
+            categories: categories::Categories::default(),
+            save: save_order::SaveOrder::default(),
         }
     }
 
@@ -1151,6 +1163,7 @@ impl<'c> Analyzer<'c> {
             EventType::FatalError => self.fatal(item, t, ev),
             _ => {}
         }
+        self.save.event(item, t); // transaction analyses (save_order.rs)
         let wanted = if et == EventType::Unknown {
             !self.rule_unknown_types.is_empty() && self.rule_unknown_types.contains(ev.type_name())
         } else {
@@ -1731,6 +1744,9 @@ impl<'c> Analyzer<'c> {
     }
 
     fn frame(&mut self, f: &ClosedFrame<'_>, ev: Option<&Event<'_>>) {
+        // Transaction analyses (categories.rs, save_order.rs).
+        self.categories.frame(f);
+        self.save.frame(f);
         let d = f.depth as usize;
         let heap = self.heap_stack.get(d).copied().unwrap_or_default();
         if self.heap_stack.len() > d {
@@ -2056,6 +2072,31 @@ impl<'c> Analyzer<'c> {
             );
         }
 
+        // Transaction analyses (categories.rs, save_order.rs): sections and findings.
+        let time_by_category = self.categories.finish(&ns_name);
+        let save = std::mem::take(&mut self.save);
+        let (save_order, save_findings) = save.finish(&ns_name, &is_hidden);
+        for sf in save_findings {
+            let ctx = Ctx {
+                ns: sf.ns,
+                caller: None,
+                method: NONE,
+                src_line: NONE,
+            };
+            let (msg, keep) = (sf.message, Keep::LineOnly);
+            let f = self.add_finding(
+                Ident::Native(sf.id),
+                ctx,
+                sf.key,
+                sf.severity,
+                sf.line,
+                keep,
+                || msg,
+            );
+            f.count = sf.count;
+            f.last_line = f.last_line.max(sf.last_line);
+        }
+
         // Findings, filtered by the view and ranked.
         let mut findings = Vec::new();
         for (k, f) in std::mem::take(&mut self.findings) {
@@ -2313,6 +2354,8 @@ impl<'c> Analyzer<'c> {
             namespaces,
             tree,
             log_issues,
+            time_by_category,
+            save_order,
         }
     }
 
@@ -2504,6 +2547,6 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
         "EXCEPTION_CAUGHT" => ("Caught exception", None),
         "LOG_SKIPPED" => ("Salesforce skipped part of the log", None),
         "LOG_MAX_SIZE" => ("The log reached its maximum size", None),
-        _ => ("Finding", None),
+        _ => save_order::native_text(id).unwrap_or(("Finding", None)),
     }
 }

@@ -12,11 +12,11 @@ const STATEMENT_ROWS: usize = 15;
 /// The widest line of the report (columns).
 pub const WIDTH: usize = 80;
 
-fn ms(n: u64) -> String {
+pub(super) fn ms(n: u64) -> String {
     format!("{:.3}", n as f64 / 1e6)
 }
 
-fn clip(s: &str, n: usize) -> String {
+pub(super) fn clip(s: &str, n: usize) -> String {
     let s = safe_text(s.as_bytes()).replace('\t', " ");
     if s.chars().count() <= n {
         s
@@ -81,7 +81,7 @@ fn wrap_first(text: &str, first: usize, n: usize, max: usize) -> Vec<String> {
 
 /// Parts joined by ` · ` into lines of at most `n` columns, a part never split unless it
 /// is wider than a line (then it is cut with `…`).
-fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
+pub(super) fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for p in parts {
@@ -416,6 +416,10 @@ pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) ->
             if n.opaque { "  (opaque)" } else { "" }
         )?;
     }
+
+    // Transaction analyses (categories.rs, save_order.rs).
+    super::categories::write_text(w, &r.time_by_category, st, width)?;
+    super::save_order::write_text(w, &r.save_order, st, width)?;
 
     if let Some(t) = &r.tree {
         writeln!(w)?;
