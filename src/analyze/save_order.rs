@@ -1106,11 +1106,11 @@ fn write_step<W: Write>(
     if s.run > 1 {
         name.push_str(&format!(" ×{}", s.run));
     }
-    // 4 + 4 + 15 = 23 columns before the name, 29 after it.
+    // 4 + 4 + 15 = 23 columns before the name, 1 + 9 + 4 + 3 + 6 + 3 + 4 = 30 after it.
     let room = if width == usize::MAX {
-        name.chars().count().max(28)
+        name.chars().count().max(27)
     } else {
-        width.saturating_sub(52).max(10)
+        width.saturating_sub(53).max(10)
     };
     writeln!(
         w,
