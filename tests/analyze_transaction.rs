@@ -487,7 +487,7 @@ fn the_new_sections_fit_in_80_columns_on_every_log() {
             }
         }
         let mut wide = Vec::new();
-        analyze::text::write_width(&mut wide, &r, &st, usize::MAX).unwrap();
+        analyze::text::write_width(&mut wide, &r, &st, usize::MAX / 4).unwrap();
         let wide = String::from_utf8_lossy(&wide);
         let steps = section(&wide, "Order of execution per DML");
         for l in steps

@@ -1035,8 +1035,27 @@ pub fn write_text<W: Write>(
             let indent = if i == 0 { "  " } else { "    " };
             writeln!(w, "{indent}{}", if i == 0 { st.cyan(l) } else { l.clone() })?;
         }
-        for (n, s) in d.steps.iter().take(TEXT_STEPS).enumerate() {
-            write_step(w, n + 1, s, &d.object, width, &clip)?;
+        let names: Vec<String> = d
+            .steps
+            .iter()
+            .take(TEXT_STEPS)
+            .map(|s| step_name(s, &d.object))
+            .collect();
+        // The name column: as wide as the longest name, at least 27 columns, at most what
+        // the line leaves (23 columns before the name, 30 after it).
+        let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+        let room = width.saturating_sub(53).min(longest.max(27)).max(10);
+        for (n, (s, name)) in d.steps.iter().zip(&names).enumerate() {
+            writeln!(
+                w,
+                "    {:>2}. {:<14} {:<room$} {:>9} ms {:>3} SOQL {:>3} DML",
+                n + 1,
+                s.step.label(),
+                clip(name, room),
+                ms(s.total_nanos),
+                s.soql,
+                s.dml
+            )?;
         }
         if d.steps.len() > TEXT_STEPS {
             writeln!(w, "      … {} more step(s)", d.steps.len() - TEXT_STEPS)?;
@@ -1073,15 +1092,9 @@ pub fn write_text<W: Write>(
     Ok(())
 }
 
-/// `     1. before trigger   CaseTrigger (BeforeInsert)    1.234 ms   1 SOQL  0 DML`.
-fn write_step<W: Write>(
-    w: &mut W,
-    n: usize,
-    s: &SaveStep,
-    dml_object: &str,
-    width: usize,
-    clip: &dyn Fn(&str, usize) -> String,
-) -> io::Result<()> {
+/// A step's name as the text report writes it: `CaseTrigger (Insert) ×2`,
+/// `ParentTrigger on Account (Update)`, `Case:500…` for validation.
+fn step_name(s: &SaveStep, dml_object: &str) -> String {
     // The kind says validation: the name is the object and record.
     let mut name = match s.name.strip_prefix("Validation:") {
         Some(rest) if s.step == StepKind::Validation => rest.to_string(),
@@ -1106,21 +1119,7 @@ fn write_step<W: Write>(
     if s.run > 1 {
         name.push_str(&format!(" ×{}", s.run));
     }
-    // 4 + 4 + 15 = 23 columns before the name, 1 + 9 + 4 + 3 + 6 + 3 + 4 = 30 after it.
-    let room = if width == usize::MAX {
-        name.chars().count().max(27)
-    } else {
-        width.saturating_sub(53).max(10)
-    };
-    writeln!(
-        w,
-        "    {n:>2}. {:<14} {:<room$} {:>9} ms {:>3} SOQL {:>3} DML",
-        s.step.label(),
-        clip(&name, room),
-        super::text::ms(s.total_nanos),
-        s.soql,
-        s.dml
-    )
+    name
 }
 
 #[cfg(test)]
