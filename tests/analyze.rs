@@ -260,11 +260,13 @@ fn json_has_the_documented_top_level_keys() {
         "namespaces",
         "tree",
         "log_issues",
+        "time_by_category",
+        "save_order",
     ]
     .into_iter()
     .collect();
     assert_eq!(keys, want);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let s = &v["summary"];
     assert_eq!(s["api_version"], "61.0");
     assert_eq!(s["user"], "support.admin@northwind-demo.example");

@@ -376,7 +376,7 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
         "EXCEPTION_CAUGHT" => ("Caught exception", None),
         "LOG_SKIPPED" => ("Salesforce skipped part of the log", None),
         "LOG_MAX_SIZE" => ("The log reached its maximum size", None),
-        _ => ("Finding", None),
+        _ => super::save_order::native_text(id).unwrap_or(("Finding", None)),
     }
 }
 

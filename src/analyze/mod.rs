@@ -33,8 +33,10 @@
 //!   print a report, `flame.rs` folds stacks.
 
 pub mod aggregate;
+pub mod categories;
 pub mod flame;
 pub mod html;
+pub mod save_order;
 pub mod text;
 pub mod verdict;
 
@@ -195,6 +197,9 @@ pub struct Analyzer<'c> {
     tree: BinaryHeap<TreeRec>,
     tree_frames: u64,
     tree_omitted: u64,
+    // categories.rs, save_order.rs
+    categories: categories::Categories,
+    save: save_order::SaveOrder,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -260,6 +265,8 @@ impl<'c> Analyzer<'c> {
             tree: BinaryHeap::new(),
             tree_frames: 0,
             tree_omitted: 0,
+            categories: categories::Categories::default(),
+            save: save_order::SaveOrder::default(),
         }
     }
 
@@ -311,6 +318,7 @@ impl<'c> Analyzer<'c> {
             EventType::FatalError => self.fatal(item, t, ev),
             _ => {}
         }
+        self.save.event(item, t);
         if self.rules_wanted(et, ev)
             && !matches!(
                 et,
@@ -335,6 +343,8 @@ impl<'c> Analyzer<'c> {
     fn frame(&mut self, f: &ClosedFrame<'_>, ev: Option<&Event<'_>>) {
         let heap = self.frame_heap(f.depth);
         self.ns_frame(f);
+        self.categories.frame(f);
+        self.save.frame(f);
         match f.entry {
             EventType::MethodEntry | EventType::ConstructorEntry | EventType::CodeUnitStarted => {
                 self.method_frame(f, &heap)
@@ -363,6 +373,11 @@ impl<'c> Analyzer<'c> {
         self.limit_findings(nss);
         self.loop_findings();
         self.opaque_findings(nss, &vis);
+        let ns_name = |id: NsId| lossy(nss.name(id));
+        let time_by_category = self.categories.finish(&ns_name);
+        let save = std::mem::take(&mut self.save);
+        let (save_order, save_findings) = save.finish(&ns_name, &|id| vis.hides(id));
+        self.save_findings(save_findings);
         let mut ranked = verdict::group(self.finish_findings(nss, &vis));
         verdict::order(&mut ranked);
         let entry = (self.transactions == 1 && self.entry_order.len() == 1)
@@ -389,6 +404,32 @@ impl<'c> Analyzer<'c> {
             namespaces: self.finish_namespaces(nss, &vis),
             tree: self.finish_tree(nss, &vis),
             log_issues,
+            time_by_category,
+            save_order,
+        }
+    }
+
+    /// The save order's findings (recursive triggers, mixed setup DML) into the findings.
+    fn save_findings(&mut self, found: Vec<save_order::SaveFinding>) {
+        for sf in found {
+            let ctx = Ctx {
+                ns: sf.ns,
+                caller: None,
+                method: findings::NONE,
+                src_line: findings::NONE,
+            };
+            let msg = sf.message;
+            let f = self.add_finding(
+                findings::Ident::Native(sf.id),
+                ctx,
+                sf.key,
+                sf.severity,
+                sf.line,
+                findings::Keep::LineOnly,
+                || msg,
+            );
+            f.count = sf.count;
+            f.last_line = f.last_line.max(sf.last_line);
         }
     }
 }

@@ -6,7 +6,7 @@ use super::Verdict;
 use serde::Serialize;
 
 /// Version of the JSON schema (`schema_version`); bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole report. Field names are the JSON schema (`docs/analyze-json.md`).
 #[derive(Clone, Debug, Serialize)]
@@ -45,6 +45,10 @@ pub struct Report {
     pub tree: Option<Tree>,
     /// Problems with the log itself (unmatched exits, truncation…), counted by kind.
     pub log_issues: Vec<IssueCount>,
+    /// Self time by category (Apex, SOQL, DML, …), overall and per namespace.
+    pub time_by_category: super::categories::TimeByCategory,
+    /// For each DML statement, the save steps that ran inside it.
+    pub save_order: super::save_order::SaveOrderReport,
 }
 
 /// Facts about the log.

@@ -81,7 +81,7 @@ fn wrap_first(text: &str, first: usize, n: usize, max: usize) -> Vec<String> {
 
 /// Parts joined by ` · ` into lines of at most `n` columns, a part never split unless it
 /// is wider than a line (then it is cut with `…`).
-fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
+pub(super) fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for p in parts {
@@ -416,6 +416,10 @@ pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) ->
             if n.opaque { "  (opaque)" } else { "" }
         )?;
     }
+
+    // Transaction analyses (categories.rs, save_order.rs).
+    super::categories::write_text(w, &r.time_by_category, st, width)?;
+    super::save_order::write_text(w, &r.save_order, st, width)?;
 
     if let Some(t) = &r.tree {
         writeln!(w)?;
