@@ -308,7 +308,7 @@ fn aggregate_counts_are_exact() {
     let out = common::run(&["analyze", "--format", "json", s(&dir)]);
     assert_eq!(out.status.code(), Some(0));
     let doc = json(&out.stdout);
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     let a = &doc["aggregate"];
     let logs = doc["logs"].as_array().unwrap();
     assert_eq!(a["logs"], 3);
