@@ -751,6 +751,36 @@ impl SaveOrder {
         out
     }
 
+    /// The triggers that ran more than once in the chain whose outermost DML is `root`.
+    fn reentries(&self, root: u32, runs: &[(u32, u32)]) -> Vec<Reentry> {
+        let mut reentries: Vec<Reentry> = Vec::new();
+        let mut by: HashMap<&[u8], (u32, u32, u64)> = HashMap::new();
+        for (s, st) in self.steps.iter().enumerate() {
+            let Some(owner) = st.owner else { continue };
+            if !st.kind.is_trigger() || self.root(owner) != root {
+                continue;
+            }
+            let e = by
+                .entry(trigger_key(&st.name))
+                .or_insert((0, 0, st.log_line));
+            e.0 = e.0.max(runs[s].0);
+            e.1 = e.1.max(runs[s].1);
+            e.2 = e.2.min(st.log_line);
+        }
+        for (name, (runs, nested, first)) in by {
+            if runs > 1 {
+                reentries.push(Reentry {
+                    trigger: lossy(name),
+                    runs,
+                    nested,
+                    first_line: first,
+                });
+            }
+        }
+        reentries.sort_by_key(|r| r.first_line);
+        reentries
+    }
+
     fn dml_row(
         &self,
         i: u32,
@@ -791,34 +821,11 @@ impl SaveOrder {
                 }
             })
             .collect();
-        let root = self.root(i) == i;
-        let mut reentries: Vec<Reentry> = Vec::new();
-        if root {
-            let mut by: HashMap<&[u8], (u32, u32, u64)> = HashMap::new();
-            for (s, st) in self.steps.iter().enumerate() {
-                let Some(owner) = st.owner else { continue };
-                if !st.kind.is_trigger() || self.root(owner) != i {
-                    continue;
-                }
-                let e = by
-                    .entry(trigger_key(&st.name))
-                    .or_insert((0, 0, st.log_line));
-                e.0 = e.0.max(runs[s].0);
-                e.1 = e.1.max(runs[s].1);
-                e.2 = e.2.min(st.log_line);
-            }
-            for (name, (runs, nested, first)) in by {
-                if runs > 1 {
-                    reentries.push(Reentry {
-                        trigger: lossy(name),
-                        runs,
-                        nested,
-                        first_line: first,
-                    });
-                }
-            }
-            reentries.sort_by_key(|r| r.first_line);
-        }
+        let reentries = if self.root(i) == i {
+            self.reentries(i, runs)
+        } else {
+            Vec::new()
+        };
         DmlSave {
             index: number[i as usize],
             op: r.op.clone(),
