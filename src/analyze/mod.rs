@@ -20,6 +20,14 @@ pub mod html;
 pub mod text;
 pub mod verdict;
 
+// Parts of the transaction (issue 17): heap, callouts, SOQL lint, what the levels hide.
+pub mod callouts;
+pub mod coverage;
+mod lint;
+pub mod memory;
+mod parts;
+pub mod soql;
+
 pub use verdict::Verdict;
 
 use crate::event::usage::{self, Limit};
@@ -36,7 +44,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Version of the JSON schema (`schema_version`); bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// A limit at or above this share of its maximum is a finding.
 pub const LIMIT_THRESHOLD_PCT: u64 = 80;
 /// The same statement from the same line this many times or more is a finding.
@@ -136,6 +144,10 @@ pub struct Report {
     pub sosl: StatementTable,
     /// Heap: what the allocations add up to and what the limits blocks report.
     pub heap: HeapSummary,
+    /// Callouts, each with endpoint, method, status and time ([`callouts`]).
+    pub callouts: callouts::CalloutTable,
+    /// Sections whose figures the header's debug levels leave out ([`coverage`]).
+    pub not_shown: Vec<coverage::LevelNote>,
     /// Exception counts.
     pub exceptions: ExceptionCounts,
     /// Top methods by self time.
@@ -242,6 +254,10 @@ pub struct HeapSummary {
     pub used_bytes: u64,
     /// Where `used_bytes` comes from: `allocations`, `limits` or `none`.
     pub source: String,
+    /// Where the heap peaked ([`memory`]).
+    pub peak_at: Option<memory::HeapPeakAt>,
+    /// The methods whose own events allocated most, top `--top N` ([`memory`]).
+    pub by_method: Vec<memory::HeapMethod>,
 }
 
 /// One `CATEGORY,LEVEL` pair of the header.
@@ -796,6 +812,13 @@ pub struct Analyzer<'c> {
     tree: BinaryHeap<TreeRec>,
     tree_frames: u64,
     tree_omitted: u64,
+    // Parts (issue 17): heap peak, callouts, SOQL lint, levels; and the code unit or
+    // method that called into a package, per finding context (the verdict names it).
+    memory: memory::Memory,
+    callouts: callouts::Callouts,
+    lint: lint::Lint,
+    coverage: coverage::Coverage,
+    caller_units: FastMap<Ctx, u32>,
 }
 
 fn is_method_frame(t: EventType) -> bool {
@@ -968,6 +991,11 @@ impl<'c> Analyzer<'c> {
             tree: BinaryHeap::new(),
             tree_frames: 0,
             tree_omitted: 0,
+            memory: memory::Memory::default(),
+            callouts: callouts::Callouts::default(),
+            lint: lint::Lint::default(),
+            coverage: coverage::Coverage::default(),
+            caller_units: FastMap::default(),
         }
     }
 
@@ -1015,7 +1043,7 @@ impl<'c> Analyzer<'c> {
             .filter(|(e, _, _)| is_method_frame(*e))
             .last()
             .map_or(NONE, |(_, _, name)| self.names.id(name));
-        Ctx {
+        let ctx = Ctx {
             ns: item.loc.frame_ns,
             caller: item.loc.caller_ns,
             method,
@@ -1024,7 +1052,9 @@ impl<'c> Analyzer<'c> {
                 .as_ref()
                 .and_then(|e| e.source_line())
                 .unwrap_or(NONE),
-        }
+        };
+        self.note_caller_unit(ctx, t); // parts
+        ctx
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1066,6 +1096,7 @@ impl<'c> Analyzer<'c> {
                 self.end_log();
                 self.flush_pending();
                 if self.api_version.is_none() {
+                    self.coverage.header(item.record.raw, item.record.line); // parts
                     self.header(item.record.raw);
                 }
                 self.closed(t, None);
@@ -1151,6 +1182,7 @@ impl<'c> Analyzer<'c> {
             EventType::FatalError => self.fatal(item, t, ev),
             _ => {}
         }
+        self.parts_event(item, t, ev, et); // parts
         let wanted = if et == EventType::Unknown {
             !self.rule_unknown_types.is_empty() && self.rule_unknown_types.contains(ev.type_name())
         } else {
@@ -1170,6 +1202,8 @@ impl<'c> Analyzer<'c> {
             EventType::HeapAllocate | EventType::BulkHeapAllocate => {
                 if let Some(b) = heap_bytes(ev.first_line()) {
                     self.heap_event(b);
+                    let (peak, ns) = (self.heap_log.peak, item.loc.frame_ns);
+                    self.memory.after_heap_event(peak, ev.line, ns, t); // parts
                 }
             }
             EventType::HeapDeallocate => {
@@ -2056,6 +2090,8 @@ impl<'c> Analyzer<'c> {
             );
         }
 
+        self.parts_findings(); // parts
+
         // Findings, filtered by the view and ranked.
         let mut findings = Vec::new();
         for (k, f) in std::mem::take(&mut self.findings) {
@@ -2113,10 +2149,15 @@ impl<'c> Analyzer<'c> {
                 event: None,
                 message_ns: None,
             };
+            let caller_unit = self
+                .caller_units
+                .get(&k.ctx)
+                .map(|&u| lossy(self.names.name(u)));
             findings.push(verdict::Ranked {
                 finding,
                 pct,
                 detail,
+                caller_unit, // parts
             });
         }
         let mut findings = verdict::group(findings);
@@ -2150,6 +2191,8 @@ impl<'c> Analyzer<'c> {
                 "allocations"
             }
             .to_string(),
+            peak_at: self.memory.peak_at(&limits, &ns_name, &is_hidden), // parts
+            by_method: Vec::new(),
         };
 
         // Methods (hidden code aggregated under `(ns)`).
@@ -2183,6 +2226,8 @@ impl<'c> Analyzer<'c> {
                 heap: m.heap,
             })
             .collect();
+        let mut heap = heap;
+        heap.by_method = memory::by_method(&methods, self.opts.top); // parts
         methods.sort_by(|a, b| {
             b.self_nanos
                 .cmp(&a.self_nanos)
@@ -2308,6 +2353,8 @@ impl<'c> Analyzer<'c> {
             dml,
             sosl,
             heap,
+            callouts: std::mem::take(&mut self.callouts).finish(&ns_name), // parts
+            not_shown: self.coverage.notes(),                              // parts
             exceptions: self.exc.clone(),
             methods,
             namespaces,
@@ -2504,6 +2551,8 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
         "EXCEPTION_CAUGHT" => ("Caught exception", None),
         "LOG_SKIPPED" => ("Salesforce skipped part of the log", None),
         "LOG_MAX_SIZE" => ("The log reached its maximum size", None),
-        _ => ("Finding", None),
+        id => lint::native_text(id) // parts
+            .or_else(|| coverage::native_text(id))
+            .unwrap_or(("Finding", None)),
     }
 }

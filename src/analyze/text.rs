@@ -12,11 +12,11 @@ const STATEMENT_ROWS: usize = 15;
 /// The widest line of the report (columns).
 pub const WIDTH: usize = 80;
 
-fn ms(n: u64) -> String {
+pub(super) fn ms(n: u64) -> String {
     format!("{:.3}", n as f64 / 1e6)
 }
 
-fn clip(s: &str, n: usize) -> String {
+pub(super) fn clip(s: &str, n: usize) -> String {
     let s = safe_text(s.as_bytes()).replace('\t', " ");
     if s.chars().count() <= n {
         s
@@ -103,7 +103,7 @@ fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
 
 /// Write `text` wrapped (see [`wrap`]) after `first` on the first line and indented by
 /// `indent` spaces on the others, within [`WIDTH`] columns.
-fn write_wrapped<W: Write>(
+pub(super) fn write_wrapped<W: Write>(
     w: &mut W,
     width: usize,
     first: &str,
@@ -372,6 +372,8 @@ pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) ->
     if r.sosl.count > 0 {
         write_table(w, width, "SOSL", &r.sosl, "searches", st)?;
     }
+    super::callouts::write_text(w, r, st, width)?;
+    super::memory::write_text(w, r, st, width)?;
 
     writeln!(w)?;
     writeln!(
@@ -416,6 +418,8 @@ pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) ->
             if n.opaque { "  (opaque)" } else { "" }
         )?;
     }
+
+    super::coverage::write_text(w, r, st, width)?;
 
     if let Some(t) = &r.tree {
         writeln!(w)?;
