@@ -255,6 +255,8 @@ fn json_has_the_documented_top_level_keys() {
         "dml",
         "sosl",
         "heap",
+        "callouts",
+        "not_shown",
         "exceptions",
         "methods",
         "namespaces",
@@ -264,7 +266,7 @@ fn json_has_the_documented_top_level_keys() {
     .into_iter()
     .collect();
     assert_eq!(keys, want);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let s = &v["summary"];
     assert_eq!(s["api_version"], "61.0");
     assert_eq!(s["user"], "support.admin@northwind-demo.example");
@@ -652,7 +654,7 @@ fn the_verdict_of_the_fatal_log_names_the_uncaught_exception_and_where() {
     assert!(
         h.contains(
             "— uncaught, raised in E2CP.ThreadMatcher.findParent line 88 (package E2CP, \
-             called from (default)"
+             called from CaseTrigger"
         ),
         "{h}"
     );
@@ -842,7 +844,7 @@ fn wide_prints_whole_lines_and_lines_format_gives_one_line_per_finding() {
     let first = t.lines().next().unwrap();
     assert!(first.starts_with("FAILED  System.QueryException: Non-selective query"));
     assert!(
-        first.ends_with("(package E2CP, called from (default), entry point execute_anonymous_apex); 2 more uncaught or fatal"),
+        first.ends_with("(package E2CP, called from CaseTrigger, entry point execute_anonymous_apex); 2 more uncaught or fatal"),
         "{first}"
     );
     assert!(t.lines().any(|l| l.chars().count() > 80));

@@ -4,7 +4,7 @@
 //! The endpoint is the request's `Endpoint=` with its query string and fragment dropped
 //! (they carry parameters, often tokens or record data): scheme, host and path, or
 //! `callout:Name/path` for a named credential. It is the one field of the section that
-//! holds text from the log, so [`Callouts::redact`] can pass every endpoint through a
+//! holds text from the log, so [`CalloutTable::redact`] can pass every endpoint through a
 //! [`Redactor`] in one place.
 
 use super::text::{clip, ms};
@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 
 /// At most this many callouts are listed (the totals count every one).
-const LIST_CAP: usize = 1_000;
+pub const LIST_CAP: usize = 1_000;
 /// Most callouts printed in the text report.
 const TEXT_ROWS: usize = 15;
 

@@ -1,5 +1,5 @@
 //! A small SOQL grammar: enough of `SELECT … FROM … WHERE … ORDER BY … LIMIT` for the
-//! lint rules of [`super::lint`].
+//! SOQL lint rules of `analyze` (`lint.rs`).
 //!
 //! The lexical level is a nom grammar ([`tokens`]): case-insensitive words, string
 //! literals with backslash escapes, bind variables (`:x`, `:acc.Id`), numbers, operators
