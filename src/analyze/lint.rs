@@ -247,3 +247,65 @@ pub(super) fn native_text(id: &str) -> Option<(&'static str, Option<&'static str
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::namespace::NsId;
+
+    fn ctx(line: u32) -> Ctx {
+        Ctx {
+            ns: NsId::DEFAULT,
+            caller: None,
+            method: super::super::NONE,
+            src_line: line,
+        }
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<(&'static str, u64)> {
+        hits.iter().map(|h| (h.id, h.count)).collect()
+    }
+
+    #[test]
+    fn no_where_no_limit_needs_many_rows() {
+        let mut l = Lint::default();
+        l.begin(b"SELECT Id FROM Account", ctx(1), 10);
+        l.end(MANY_ROWS - 1);
+        l.begin(b"SELECT Id FROM Account", ctx(1), 12);
+        l.end(MANY_ROWS);
+        let h = l.finish();
+        assert_eq!(ids(&h), [("SOQL_NO_WHERE_NO_LIMIT", 1)]);
+        assert_eq!(h[0].first_line, 12);
+    }
+
+    #[test]
+    fn the_same_text_repeated_is_not_n_plus_one_but_varied_values_are() {
+        let mut l = Lint::default();
+        for i in 0..REPEAT_THRESHOLD {
+            l.begin(b"SELECT Id FROM Case WHERE Id = :x", ctx(3), 20 + i);
+            l.end(1);
+        }
+        assert!(l.finish().is_empty(), "SOQL_IN_LOOP's case");
+        let mut l = Lint::default();
+        for i in 0..REPEAT_THRESHOLD {
+            let q = format!("SELECT Id FROM Case WHERE Subject = 'case {i}'");
+            l.begin(q.as_bytes(), ctx(3), 20 + i);
+            l.end(1);
+        }
+        let h = l.finish();
+        assert_eq!(ids(&h), [("SOQL_REPEATED", REPEAT_THRESHOLD)]);
+        assert_eq!((h[0].first_line, h[0].last_line), (20, 24));
+    }
+
+    #[test]
+    fn a_positive_filter_beside_a_negative_one_is_fine() {
+        let mut l = Lint::default();
+        l.begin(
+            b"SELECT Id FROM Case WHERE OwnerId = :me AND Status != 'Closed' LIMIT 5",
+            ctx(1),
+            1,
+        );
+        l.end(5);
+        assert!(l.finish().is_empty());
+    }
+}
