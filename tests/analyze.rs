@@ -255,6 +255,8 @@ fn json_has_the_documented_top_level_keys() {
         "dml",
         "sosl",
         "heap",
+        "callouts",
+        "not_shown",
         "exceptions",
         "methods",
         "namespaces",
@@ -654,7 +656,7 @@ fn the_verdict_of_the_fatal_log_names_the_uncaught_exception_and_where() {
     assert!(
         h.contains(
             "— uncaught, raised in E2CP.ThreadMatcher.findParent line 88 (package E2CP, \
-             called from (default)"
+             called from CaseTrigger"
         ),
         "{h}"
     );
@@ -844,7 +846,7 @@ fn wide_prints_whole_lines_and_lines_format_gives_one_line_per_finding() {
     let first = t.lines().next().unwrap();
     assert!(first.starts_with("FAILED  System.QueryException: Non-selective query"));
     assert!(
-        first.ends_with("(package E2CP, called from (default), entry point execute_anonymous_apex); 2 more uncaught or fatal"),
+        first.ends_with("(package E2CP, called from CaseTrigger, entry point execute_anonymous_apex); 2 more uncaught or fatal"),
         "{first}"
     );
     assert!(t.lines().any(|l| l.chars().count() > 80));

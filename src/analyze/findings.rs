@@ -114,7 +114,7 @@ pub(super) fn rule_types(cat: &Catalogue) -> (Vec<bool>, HashSet<Vec<u8>>, bool)
     (rule_types, rule_unknown_types, any_type_rules)
 }
 
-fn is_method_frame(t: EventType) -> bool {
+pub(super) fn is_method_frame(t: EventType) -> bool {
     matches!(
         t,
         EventType::MethodEntry | EventType::ConstructorEntry | EventType::CodeUnitStarted
@@ -158,7 +158,7 @@ impl<'c> Analyzer<'c> {
             .filter(|(e, _, _)| is_method_frame(*e))
             .last()
             .map_or(NONE, |(_, _, name)| self.names.id(name));
-        Ctx {
+        let ctx = Ctx {
             ns: item.loc.frame_ns,
             caller: item.loc.caller_ns,
             method,
@@ -167,7 +167,9 @@ impl<'c> Analyzer<'c> {
                 .as_ref()
                 .and_then(|e| e.source_line())
                 .unwrap_or(NONE),
-        }
+        };
+        self.note_caller_unit(ctx, t);
+        ctx
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -311,10 +313,15 @@ impl<'c> Analyzer<'c> {
                 event: None,
                 message_ns: None,
             };
+            let caller_unit = self
+                .caller_units
+                .get(&k.ctx)
+                .map(|&u| lossy(self.names.name(u)));
             findings.push(verdict::Ranked {
                 finding,
                 pct,
                 detail,
+                caller_unit,
             });
         }
         findings
@@ -376,7 +383,10 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
         "EXCEPTION_CAUGHT" => ("Caught exception", None),
         "LOG_SKIPPED" => ("Salesforce skipped part of the log", None),
         "LOG_MAX_SIZE" => ("The log reached its maximum size", None),
-        _ => super::save_order::native_text(id).unwrap_or(("Finding", None)),
+        id => super::save_order::native_text(id)
+            .or_else(|| super::lint::native_text(id))
+            .or_else(|| super::coverage::native_text(id))
+            .unwrap_or(("Finding", None)),
     }
 }
 

@@ -2,8 +2,9 @@
 //! summed per open frame (self and total, with the running peak) and over the log, and the
 //! `Maximum heap size` the limits blocks report.
 
-use super::{Analyzer, Heap, HeapSummary};
+use super::{Analyzer, Heap, HeapSummary, MethodRow, NsLimits};
 use crate::event::{Event, EventType};
+use crate::namespace::NsId;
 use crate::track::Tracker;
 
 impl Heap {
@@ -45,12 +46,14 @@ fn heap_bytes(first_line: &[u8]) -> Option<i64> {
 
 impl<'c> Analyzer<'c> {
     /// Account for the heap event `ev`, if it is one, in the frames open after it.
-    pub(super) fn heap_item(&mut self, t: &Tracker, ev: &Event<'_>) {
+    pub(super) fn heap_item(&mut self, t: &Tracker, ev: &Event<'_>, ns: NsId) {
         self.sync_heap(t);
         match ev.etype() {
             EventType::HeapAllocate | EventType::BulkHeapAllocate => {
                 if let Some(b) = heap_bytes(ev.first_line()) {
                     self.heap_event(b);
+                    let (peak, ns) = (self.heap_log.peak, ns);
+                    self.memory.after_heap_event(peak, ev.line, ns, t);
                 }
             }
             EventType::HeapDeallocate => {
@@ -94,7 +97,14 @@ impl<'c> Analyzer<'c> {
 
     /// The transaction's heap: the computed figures, and the larger of them and the
     /// reported one.
-    pub(super) fn finish_heap(&self) -> HeapSummary {
+    /// The heap section; `methods` are all method rows (for the allocations per method).
+    pub(super) fn finish_heap(
+        &self,
+        limits: &[NsLimits],
+        methods: &[MethodRow],
+        ns_name: &dyn Fn(NsId) -> String,
+        hidden: &dyn Fn(NsId) -> bool,
+    ) -> HeapSummary {
         let computed_peak = self.heap_log.peak.max(0) as u64;
         let reported = self.heap_reported;
         let used = computed_peak.max(reported.unwrap_or(0));
@@ -112,6 +122,8 @@ impl<'c> Analyzer<'c> {
                 "allocations"
             }
             .to_string(),
+            peak_at: self.memory.peak_at(limits, ns_name, hidden),
+            by_method: super::memory::by_method(methods, self.opts.top),
         }
     }
 }
@@ -149,7 +161,15 @@ mod tests {
             json(&r.heap),
             json!({
                 "allocated_bytes": 150, "net_bytes": 120, "computed_peak_bytes": 150,
-                "reported_bytes": null, "used_bytes": 150, "source": "allocations"
+                "reported_bytes": null, "used_bytes": 150, "source": "allocations",
+                "peak_at": {"bytes": 150, "source": "allocations", "log_line": 7,
+                            "namespace": "(default)", "method": "Ledger.inner()"},
+                "by_method": [
+                    {"namespace": "(default)", "name": "Ledger.outer()", "count": 1,
+                     "self_bytes": 100, "total_bytes": 150, "peak_bytes": 150},
+                    {"namespace": "(default)", "name": "Ledger.inner()", "count": 1,
+                     "self_bytes": 50, "total_bytes": 50, "peak_bytes": 50}
+                ]
             })
         );
         let outer = r

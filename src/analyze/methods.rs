@@ -31,7 +31,8 @@ impl<'c> Analyzer<'c> {
         m.heap.merge(heap);
     }
 
-    /// The top methods by self time.
+    /// Every method row, by self time (hidden code aggregated under `(ns)`); [`top`] keeps
+    /// the first N.
     pub(super) fn finish_methods(&self, nss: &Namespaces, vis: &NsView) -> Vec<MethodRow> {
         let ns_name = |id: NsId| lossy(nss.name(id));
         let mut by_name: HashMap<(NsId, Option<u32>), MethodStat> = HashMap::new();
@@ -70,9 +71,14 @@ impl<'c> Analyzer<'c> {
                 .then(b.count.cmp(&a.count))
                 .then(a.name.cmp(&b.name))
         });
-        methods.truncate(self.opts.top);
         methods
     }
+}
+
+/// The first `n` of the method rows (they come sorted by self time).
+pub(super) fn top(mut methods: Vec<MethodRow>, n: usize) -> Vec<MethodRow> {
+    methods.truncate(n);
+    methods
 }
 
 #[cfg(test)]

@@ -40,6 +40,14 @@ pub mod save_order;
 pub mod text;
 pub mod verdict;
 
+// Parts of the transaction: heap peak, callouts, SOQL lint, what the levels hide.
+pub mod callouts;
+pub mod coverage;
+mod lint;
+pub mod memory;
+mod parts;
+pub mod soql;
+
 mod exceptions;
 mod findings;
 mod heap;
@@ -200,6 +208,13 @@ pub struct Analyzer<'c> {
     // categories.rs, save_order.rs
     categories: categories::Categories,
     save: save_order::SaveOrder,
+    // memory.rs, callouts.rs, lint.rs, coverage.rs; and the code unit or method that
+    // called into a package, per finding context (the verdict names it).
+    memory: memory::Memory,
+    callouts: callouts::Callouts,
+    lint: lint::Lint,
+    coverage: coverage::Coverage,
+    caller_units: FastMap<Ctx, u32>,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -267,6 +282,11 @@ impl<'c> Analyzer<'c> {
             tree_omitted: 0,
             categories: categories::Categories::default(),
             save: save_order::SaveOrder::default(),
+            memory: memory::Memory::default(),
+            callouts: callouts::Callouts::default(),
+            lint: lint::Lint::default(),
+            coverage: coverage::Coverage::default(),
+            caller_units: FastMap::default(),
         }
     }
 
@@ -279,6 +299,7 @@ impl<'c> Analyzer<'c> {
                 self.end_log();
                 self.flush_pending();
                 if self.api_version.is_none() {
+                    self.coverage.header(item.record.raw, item.record.line);
                     self.header(item.record.raw);
                 }
                 self.closed(t, None);
@@ -319,6 +340,7 @@ impl<'c> Analyzer<'c> {
             _ => {}
         }
         self.save.event(item, t);
+        self.parts_event(item, t, ev, et);
         if self.rules_wanted(et, ev)
             && !matches!(
                 et,
@@ -328,7 +350,7 @@ impl<'c> Analyzer<'c> {
             self.other_rules(item, t, ev);
         }
         self.closed(t, Some(ev));
-        self.heap_item(t, ev);
+        self.heap_item(t, ev, item.loc.frame_ns);
     }
 
     /// Account for the frames the tracker just closed. `ev` is the event that closed them
@@ -378,6 +400,7 @@ impl<'c> Analyzer<'c> {
         let save = std::mem::take(&mut self.save);
         let (save_order, save_findings) = save.finish(&ns_name, &|id| vis.hides(id));
         self.save_findings(save_findings);
+        self.parts_findings();
         let mut ranked = verdict::group(self.finish_findings(nss, &vis));
         verdict::order(&mut ranked);
         let entry = (self.transactions == 1 && self.entry_order.len() == 1)
@@ -386,6 +409,8 @@ impl<'c> Analyzer<'c> {
         let findings: Vec<Finding> = ranked.into_iter().map(|r| r.finding).collect();
         let (soql, dml, sosl) = self.finish_statements(nss);
         let log_issues = self.log_issues(t);
+        let all_methods = self.finish_methods(nss, &vis);
+        let heap = self.finish_heap(&limits, &all_methods, &ns_name, &|id| vis.hides(id));
         Report {
             schema_version: SCHEMA_VERSION,
             file: String::new(),
@@ -398,9 +423,11 @@ impl<'c> Analyzer<'c> {
             soql,
             dml,
             sosl,
-            heap: self.finish_heap(),
+            heap,
+            callouts: std::mem::take(&mut self.callouts).finish(&ns_name),
+            not_shown: self.coverage.notes(),
             exceptions: self.exc.clone(),
-            methods: self.finish_methods(nss, &vis),
+            methods: methods::top(all_methods, self.opts.top),
             namespaces: self.finish_namespaces(nss, &vis),
             tree: self.finish_tree(nss, &vis),
             log_issues,

@@ -35,6 +35,10 @@ pub struct Report {
     pub sosl: StatementTable,
     /// Heap: what the allocations add up to and what the limits blocks report.
     pub heap: HeapSummary,
+    /// Callouts, each with endpoint, method, status and time ([`super::callouts`]).
+    pub callouts: super::callouts::CalloutTable,
+    /// Sections whose figures the header's debug levels leave out ([`super::coverage`]).
+    pub not_shown: Vec<super::coverage::LevelNote>,
     /// Exception counts.
     pub exceptions: ExceptionCounts,
     /// Top methods by self time.
@@ -145,6 +149,10 @@ pub struct HeapSummary {
     pub used_bytes: u64,
     /// Where `used_bytes` comes from: `allocations`, `limits` or `none`.
     pub source: String,
+    /// Where the heap peaked ([`super::memory`]).
+    pub peak_at: Option<super::memory::HeapPeakAt>,
+    /// The methods whose own events allocated most, top `--top N` ([`super::memory`]).
+    pub by_method: Vec<super::memory::HeapMethod>,
 }
 
 /// One `CATEGORY,LEVEL` pair of the header.

@@ -103,7 +103,7 @@ pub(super) fn wrap_parts(parts: &[String], n: usize) -> Vec<String> {
 
 /// Write `text` wrapped (see [`wrap`]) after `first` on the first line and indented by
 /// `indent` spaces on the others, within [`WIDTH`] columns.
-fn write_wrapped<W: Write>(
+pub(super) fn write_wrapped<W: Write>(
     w: &mut W,
     width: usize,
     first: &str,
@@ -372,6 +372,8 @@ pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) ->
     if r.sosl.count > 0 {
         write_table(w, width, "SOSL", &r.sosl, "searches", st)?;
     }
+    super::callouts::write_text(w, r, st, width)?;
+    super::memory::write_text(w, r, st, width)?;
 
     writeln!(w)?;
     writeln!(
@@ -420,6 +422,8 @@ pub fn write_width<W: Write>(w: &mut W, r: &Report, st: &Style, width: usize) ->
     // Transaction analyses (categories.rs, save_order.rs).
     super::categories::write_text(w, &r.time_by_category, st, width)?;
     super::save_order::write_text(w, &r.save_order, st, width)?;
+
+    super::coverage::write_text(w, r, st, width)?;
 
     if let Some(t) = &r.tree {
         writeln!(w)?;

@@ -47,6 +47,9 @@ pub(crate) struct Ranked {
     pub pct: Option<u64>,
     /// For exceptions: the exception's own text.
     pub detail: Option<String>,
+    /// For findings inside a package called from other code: the code unit or method
+    /// that called into the package (`CaseTrigger on Case trigger event BeforeInsert`).
+    pub caller_unit: Option<String>,
 }
 
 /// The rank of a finding: 0 uncaught or fatal, 1 a limit at or above
@@ -171,7 +174,7 @@ fn top_limit(limits: &[NsLimits]) -> Option<(String, u64, String)> {
 
 /// Where a finding was raised, for the headline: `raised in M line N (package NS, called
 /// from C, entry point E)`.
-fn place(f: &Finding, entry: Option<&str>) -> String {
+fn place(f: &Finding, caller_unit: Option<&str>, entry: Option<&str>) -> String {
     let mut s = String::new();
     if f.origin_hidden {
         s.push_str("raised in hidden code");
@@ -191,7 +194,8 @@ fn place(f: &Finding, entry: Option<&str>) -> String {
         paren.push(format!("package {}", f.namespace));
     }
     if let Some(c) = &f.caller_namespace {
-        paren.push(format!("called from {c}"));
+        let by = caller_unit.map_or_else(|| c.clone(), short_unit);
+        paren.push(format!("called from {by}"));
     }
     if let Some(e) = entry {
         let e = e.split('(').next().unwrap_or(e);
@@ -209,6 +213,19 @@ fn place(f: &Finding, entry: Option<&str>) -> String {
     s
 }
 
+/// A code unit or method name in a few words: a trigger's name
+/// (`CaseTrigger on Case trigger event BeforeInsert` → `CaseTrigger`), a method without its
+/// parameters (`Router.route(Case)` → `Router.route`).
+fn short_unit(name: &str) -> String {
+    if let Some((t, _)) = name
+        .split_once(" on ")
+        .filter(|_| name.contains(" trigger event "))
+    {
+        return t.to_string();
+    }
+    name.split('(').next().unwrap_or(name).to_string()
+}
+
 /// The verdict of findings already in their final order. `entry` is the transaction's
 /// entry point when the input holds one transaction.
 pub(crate) fn verdict(v: &[Ranked], limits: &[NsLimits], entry: Option<&str>) -> Verdict {
@@ -224,7 +241,7 @@ pub(crate) fn verdict(v: &[Ranked], limits: &[NsLimits], entry: Option<&str>) ->
         } else {
             "fatal"
         };
-        let place = place(f, entry);
+        let place = place(f, r.caller_unit.as_deref(), entry);
         let more = v.iter().filter(|r| rank(&r.finding, None) == 0).count() - 1;
         let more = if more > 0 {
             format!("; {more} more uncaught or fatal")
@@ -294,6 +311,7 @@ mod tests {
             },
             pct,
             detail: None,
+            caller_unit: None,
         }
     }
 
