@@ -60,6 +60,10 @@ struct Parts {
 /// is consumed, its end state confirms that the next part's fresh start reads as a
 /// continuous run would; if not (quoted text whose clock runs backwards across the seam),
 /// the rest is framed on this thread from that part's start. `part` is [`PART`] but in tests.
+///
+/// One function of about 120 lines on purpose: the part table, the framing closure, the
+/// claim rule and both threads' loops share the lock and the condition variable, and apart
+/// they would only pass all of them to each other.
 pub(super) fn split_framed<S: Sink>(
     buf: &[u8],
     part: usize,
