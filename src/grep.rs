@@ -14,7 +14,7 @@
 use crate::event::EventType;
 use crate::framing::{self, Framer, RecordKind};
 use crate::input::unpack::{is_tar, read_all, CountIn, Kind, Limit};
-use crate::stream::{self, Item, RunError, Threads};
+use crate::stream::{self, Flow, Item, RunError, Sink, Threads};
 use crate::track::Tracker;
 use crate::view::{ViewOptions, ViewWriter};
 use flate2::read::MultiGzDecoder;
@@ -370,35 +370,21 @@ pub fn search_log(
         count: 0,
         on_hit,
     };
-    let stop_after_first = opts.mode == Mode::Files;
-    let res = stream::run_bytes(buf, &mut tracker, threads, |item, t| {
-        let found = search.record(item, t)?;
-        if found && stop_after_first {
-            return Err(io::Error::other(Stop));
-        }
-        Ok(())
-    });
-    match res {
-        Ok(_) => Ok(search.count),
-        Err(RunError::Consumer(e)) if is_stop(&e) => Ok(search.count),
-        Err(e) => Err(e),
-    }
+    stream::drive_bytes(buf, &mut tracker, threads, &mut search)?;
+    Ok(search.count)
 }
 
-/// The error a search stops with on purpose.
-#[derive(Debug)]
-struct Stop;
-
-impl std::fmt::Display for Stop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stopped")
+impl Sink for Search<'_, '_, '_> {
+    /// Search one record; in `-l` mode, stop at the first match.
+    #[inline]
+    fn item(&mut self, item: &Item<'_>, t: &Tracker) -> io::Result<Flow> {
+        let found = self.record(item, t)?;
+        Ok(if found && self.opts.mode == Mode::Files {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
     }
-}
-
-impl std::error::Error for Stop {}
-
-fn is_stop(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|i| i.is::<Stop>())
 }
 
 struct Search<'o, 'h, 'b> {

@@ -3,7 +3,8 @@
 
 use crate::event::table::{EventType, ALL, KNOWN_COUNT};
 use crate::framing::RecordKind;
-use crate::stream::Item;
+use crate::stream::{Flow, Item, Sink};
+use crate::track::Tracker;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -143,24 +144,23 @@ impl Stats {
     }
 }
 
+impl Sink for Stats {
+    /// Count one record (counting never stops a run).
+    #[inline]
+    fn item(&mut self, item: &Item<'_>, _: &Tracker) -> std::io::Result<Flow> {
+        self.add(item);
+        Ok(Flow::Continue)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::{run_bytes, Threads};
-    use crate::track::Tracker;
+    use crate::stream::{drive_bytes, Threads};
 
     fn stats(log: &str) -> Stats {
         let mut s = Stats::default();
-        run_bytes(
-            log.as_bytes(),
-            &mut Tracker::new(),
-            Threads::One,
-            |item, _| {
-                s.add(item);
-                Ok(())
-            },
-        )
-        .unwrap();
+        drive_bytes(log.as_bytes(), &mut Tracker::new(), Threads::One, &mut s).unwrap();
         s
     }
 

@@ -374,6 +374,14 @@ impl Tracker {
         self.logs
     }
 
+    /// Whether the last call to [`on_event`](Self::on_event), [`on_marker`](Self::on_marker),
+    /// [`begin_log`](Self::begin_log) or [`finish`](Self::finish) closed frames that
+    /// [`closed`](Self::closed) lists.
+    #[inline]
+    pub fn has_closed(&self) -> bool {
+        !self.closed.is_empty()
+    }
+
     /// Frames closed by the last call to [`on_event`](Self::on_event), [`on_marker`](Self::on_marker),
     /// [`begin_log`](Self::begin_log) or [`finish`](Self::finish), innermost first.
     pub fn closed(&self) -> impl Iterator<Item = ClosedFrame<'_>> + '_ {

@@ -100,15 +100,22 @@ impl Folded {
 pub fn fold(input: &mut Input) -> Result<Folded, RunError> {
     let mut tracker = Tracker::new();
     let mut folded = Folded::default();
-    let summary = stream::run(input, &mut tracker, |item, t| {
-        use crate::framing::RecordKind::*;
-        if matches!(item.record.kind, Event | Header | Skipped | MaxSize) {
-            folded.closed(t);
+    /// The folder as a consumer of the run: it folds the frames a record or the end closed.
+    struct Run<'a>(&'a mut Folded);
+    impl stream::Sink for Run<'_> {
+        fn item(&mut self, _: &stream::Item<'_>, _: &Tracker) -> std::io::Result<stream::Flow> {
+            Ok(stream::Flow::Continue)
         }
-        Ok(())
-    })?;
-    tracker.finish(summary.last_line);
-    folded.closed(&tracker);
+        fn closed(
+            &mut self,
+            t: &Tracker,
+            _: Option<&stream::Item<'_>>,
+        ) -> std::io::Result<stream::Flow> {
+            self.0.closed(t);
+            Ok(stream::Flow::Continue)
+        }
+    }
+    let summary = stream::drive(input, &mut tracker, stream::Threads::Auto, Run(&mut folded))?;
     folded.logs = summary.logs;
     folded.bytes = summary.bytes;
     Ok(folded)

@@ -207,14 +207,23 @@ pub fn analyze(
         .with_namespaces(&opts.own);
     let mut a = super::Analyzer::new(opts.clone(), catalogue);
     let mut tl = Timeline::default();
-    let summary = stream::run(input, &mut tracker, |item, t| {
-        a.item(item, t);
-        tl.item(item, t);
-        Ok(())
-    })?;
-    tracker.finish(summary.last_line);
-    a.closed(&tracker, None);
-    tl.closed(&tracker, None);
+    /// The analyzer and the timeline as one consumer: each accounts for the frames a
+    /// record closes itself, and for those the end closes at the end.
+    struct Run<'a, 'c>(&'a mut super::Analyzer<'c>, &'a mut Timeline);
+    impl stream::Sink for Run<'_, '_> {
+        fn item(&mut self, item: &Item<'_>, t: &Tracker) -> io::Result<stream::Flow> {
+            self.0.item(item, t);
+            self.1.item(item, t);
+            Ok(stream::Flow::Continue)
+        }
+        fn end(&mut self, t: &Tracker, _: &stream::Summary) -> io::Result<()> {
+            self.0.closed(t, None);
+            self.1.closed(t, None);
+            Ok(())
+        }
+    }
+    let run = Run(&mut a, &mut tl);
+    let summary = stream::drive(input, &mut tracker, stream::Threads::Auto, run)?;
     let nss: Vec<String> = tracker
         .namespaces()
         .iter()

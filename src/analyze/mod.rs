@@ -125,13 +125,21 @@ pub fn analyze(
     let mut tracker = Tracker::new()
         .with_namespaces(opts.view.named_namespaces())
         .with_namespaces(&opts.own);
+    /// The analyzer as a consumer of the run: it accounts for the frames each record
+    /// closes itself, and for those the end closes at the end.
+    struct Run<'a, 'c>(&'a mut Analyzer<'c>);
+    impl stream::Sink for Run<'_, '_> {
+        fn item(&mut self, item: &Item<'_>, t: &Tracker) -> std::io::Result<stream::Flow> {
+            self.0.item(item, t);
+            Ok(stream::Flow::Continue)
+        }
+        fn end(&mut self, t: &Tracker, _: &stream::Summary) -> std::io::Result<()> {
+            self.0.closed(t, None);
+            Ok(())
+        }
+    }
     let mut a = Analyzer::new(opts.clone(), catalogue);
-    let summary = stream::run(input, &mut tracker, |item, t| {
-        a.item(item, t);
-        Ok(())
-    })?;
-    tracker.finish(summary.last_line);
-    a.closed(&tracker, None);
+    let summary = stream::drive(input, &mut tracker, stream::Threads::Auto, Run(&mut a))?;
     let mut report = a.finish(&tracker);
     report.file = input.name.clone();
     report.summary.bytes = summary.bytes;

@@ -29,7 +29,7 @@ use crate::event::{Event, EventType};
 use crate::framing::{Record, RecordKind};
 use crate::input::{Data, Input, InputError};
 use crate::rules::Catalogue;
-use crate::stream::{self, Feed, Item, RunError};
+use crate::stream::{self, Feed, Flow, Item, LogEnd, RunError, Sink};
 use crate::track::{Located, Tracker};
 use crate::view::{Decision, Redactor, ViewOptions, ViewWriter};
 use name::{NameParts, Template};
@@ -471,6 +471,10 @@ struct Capturer<'o, S: Step> {
     /// The input paused right after a hidden record: text lines that follow continue it,
     /// and stay hidden.
     hidden_tail: bool,
+    /// At the end of the input, before the tracker closed what was still open: whether a
+    /// log was open, and whether it looked cut short ([`looks_partial`]).
+    open_at_end: bool,
+    partial_at_end: bool,
     summary: Summary,
 }
 
@@ -1056,6 +1060,8 @@ pub fn capture<S: Step>(
         log_no: 0,
         last_hidden: false,
         hidden_tail: false,
+        open_at_end: false,
+        partial_at_end: false,
         summary: Summary::default(),
     };
     let stop = Arc::new(AtomicI32::new(0));
@@ -1064,23 +1070,21 @@ pub fn capture<S: Step>(
         Data::Stream(r) => {
             let reader = stream::spawn_reader(r);
             let _watch = SignalWatch::start(opts, &stop, Some(reader.stopper()));
-            stream::run_live(&name, &reader, tracker, opts.idle, &mut cap).map(|_| ())
+            // A stop comes through the reader ([`Feed::Stop`]): what was read is kept.
+            let run = Run {
+                cap: &mut cap,
+                stop: None,
+            };
+            stream::run_live(&name, &reader, tracker, opts.idle, run).map(|_| ())
         }
         data => {
             input.data = data;
             let _watch = SignalWatch::start(opts, &stop, None);
-            let res = stream::run(input, tracker, |item, t| {
-                if stop.load(Ordering::Relaxed) != 0 {
-                    return Err(io::Error::other(Stopped));
-                }
-                cap.on_item(item, t)
-            });
-            match res {
-                Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|e| e.is::<Stopped>()) => {
-                    Ok(())
-                }
-                r => r.map(|_| ()),
-            }
+            let run = Run {
+                cap: &mut cap,
+                stop: Some(&stop),
+            };
+            stream::drive(input, tracker, stream::Threads::Auto, run).map(|_| ())
         }
     };
     let stopped_by = match stop.load(Ordering::SeqCst) {
@@ -1101,18 +1105,8 @@ pub fn capture<S: Step>(
         (None, Some(_)) => End::ReadError,
         (None, None) => End::Input,
     };
-    let end = (|| {
-        if cap.cur.is_some() {
-            // Text after the last event belongs to the last log.
-            cap.flush_pending(tracker)?;
-        } else {
-            cap.drop_pending();
-        }
-        let partial =
-            cap.cur.is_some() && (read_error.is_some() || looks_partial(tracker, &cap.meta));
-        tracker.finish(cap.last_line);
-        cap.finish_log(tracker, partial, how)
-    })();
+    let partial = cap.open_at_end && (read_error.is_some() || cap.partial_at_end);
+    let end = cap.finish_log(tracker, partial, how);
     if let Err(e) = end {
         cap.abandon();
         return Err(e);
@@ -1123,28 +1117,45 @@ pub fn capture<S: Step>(
     Ok(summary)
 }
 
-impl<S: Step> stream::Live for Capturer<'_, S> {
+/// The capturer as a consumer of a run; `stop` is the signal a run over a file checks
+/// before each record (a stream's run hears of a signal through its reader).
+struct Run<'a, 'o, S: Step> {
+    cap: &'a mut Capturer<'o, S>,
+    stop: Option<&'a AtomicI32>,
+}
+
+impl<S: Step> Sink for Run<'_, '_, S> {
     #[inline]
-    fn item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<()> {
-        self.on_item(item, tracker)
+    fn item(&mut self, item: &Item<'_>, tracker: &Tracker) -> io::Result<Flow> {
+        if self.stop.is_some_and(|s| s.load(Ordering::Relaxed) != 0) {
+            return Ok(Flow::Stop);
+        }
+        self.cap.on_item(item, tracker)?;
+        Ok(Flow::Continue)
     }
 
-    fn idle(&mut self, tracker: &Tracker) -> io::Result<()> {
-        self.on_pause(tracker)
+    fn idle(&mut self, tracker: &Tracker) -> io::Result<Flow> {
+        self.cap.on_pause(tracker)?;
+        Ok(Flow::Continue)
+    }
+
+    /// A log ended: at the end of the input, text after its last event belongs to it, and
+    /// whether it looks cut short is read while its frames are still open. A log that a
+    /// header ends is finished at that header ([`Capturer::on_item`]).
+    fn log_end(&mut self, _: u32, how: LogEnd, tracker: &Tracker) -> io::Result<Flow> {
+        if how == LogEnd::Input {
+            let cap = &mut *self.cap;
+            cap.open_at_end = cap.cur.is_some();
+            if cap.open_at_end {
+                cap.flush_pending(tracker)?;
+            } else {
+                cap.drop_pending();
+            }
+            cap.partial_at_end = looks_partial(tracker, &cap.meta);
+        }
+        Ok(Flow::Continue)
     }
 }
-
-/// The consumer's error that stops a run over a file at a signal.
-#[derive(Debug)]
-struct Stopped;
-
-impl fmt::Display for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("stopped by a signal")
-    }
-}
-
-impl std::error::Error for Stopped {}
 
 /// Watches the stop signals of a run on a thread of its own (signal-hook): a stop signal
 /// is stored in `stop` and, for a stream, sent as [`Feed::Stop`] so that a run waiting for

@@ -3,10 +3,11 @@
 
 use crate::cli::exit;
 use crate::debug::{self, Entry, Extractor, Filter};
+use crate::event::EventType;
 use crate::framing::RecordKind;
 use crate::grep::Matcher;
 use crate::output;
-use crate::stream::{self, RunError, Threads};
+use crate::stream::{self, Flow, LogEnd, RunError, Sink, Threads};
 use crate::track::Tracker;
 use crate::view::{self, RedactSpec, ViewOptions, Visibility};
 use std::io::{self, Write};
@@ -84,17 +85,18 @@ pub fn run(args: Args) -> u8 {
     };
     let mut out = output::stdout();
     let mut ex = Extractor::new(&opts, filter);
-    let res = if let Some(buf) = input.as_slice() {
-        // A whole file: one run, prepared whole by the driver's namespace stage.
-        let mut t = view::tracker_for(&opts);
-        stream::run_bytes(buf, &mut t, Threads::Auto, |item, t| {
-            ex.on_item(item, t, &mut |e, _| e.write_text(&mut out))
-        })
-        .map(|s| s.logs)
-    } else if args.follow {
+    let res = if args.follow && input.as_slice().is_none() {
         follow(&mut input, &opts, &mut ex, &mut out)
     } else {
-        by_log(&mut input, &opts, &mut ex, &mut out)
+        // A file is prepared whole by the driver's namespace stage; a stream's logs are held
+        // until each is prepared (see [`crate::stream::LOG_HOLD`]), so their entries go out
+        // as each execution ends.
+        let mut t = view::tracker_for(&opts);
+        let sink = Entries {
+            ex: &mut ex,
+            out: &mut out,
+        };
+        stream::drive(&mut input, &mut t, Threads::Auto, sink).map(|s| s.logs)
     };
     let res = res.and_then(|logs| out.flush().map(|_| logs).map_err(RunError::Consumer));
     match res {
@@ -110,70 +112,31 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-/// A stream, one log at a time: each log is held until it is complete, then read with the
-/// namespaces its limit blocks name, and its entries are printed.
-fn by_log(
-    input: &mut crate::input::Input,
-    opts: &ViewOptions,
-    ex: &mut Extractor,
-    out: &mut dyn Write,
-) -> Result<u64, RunError> {
-    let mut held: Vec<u8> = Vec::new();
-    let mut logs = 0u64;
-    let mut lines_before = 0u64;
-    let flush_log = |held: &mut Vec<u8>,
-                     lines_before: &mut u64,
-                     out: &mut dyn Write,
-                     ex: &mut Extractor|
-     -> io::Result<()> {
-        if held.is_empty() {
-            return Ok(());
-        }
-        // The driver's namespace stage reads the held log whole before tracking it.
-        let mut t = view::tracker_for(opts);
-        let base = *lines_before;
-        let mut last = 0;
-        stream::run_bytes(held, &mut t, Threads::One, |item, t| {
-            last = item.record.line;
-            let mut item = *item;
-            item.record.line += base;
-            ex.on_item(&item, t, &mut |e, _| e.write_text(out))
-        })
-        .map_err(|e| match e {
-            RunError::Consumer(e) => e,
-            RunError::Input(e) => io::Error::other(e.to_string()),
-        })?;
-        *lines_before += held.iter().filter(|&&c| c == b'\n').count() as u64;
-        let _ = last;
-        held.clear();
-        out.flush()
-    };
-    // The outer run only cuts the stream into logs (it asks for depth, never for
-    // namespaces): without the namespace stage it is not held back, so a log is handed on
-    // as soon as its execution finishes; each held log is prepared whole by the inner run.
-    let mut outer = Tracker::new().without_closed().unprepared();
-    let mut complete = false;
-    let summary = stream::run(input, &mut outer, |item, t| {
-        if item.record.kind == RecordKind::Header {
-            flush_log(&mut held, &mut lines_before, out, ex)?;
-            complete = false;
-        }
-        held.extend_from_slice(item.record.raw);
-        let ends = item
+/// The extractor as a consumer of a run: each entry is written as its record arrives, and
+/// the output is flushed where an execution or a log ends (a stream's reader sees each
+/// log's entries then, not at the next log).
+struct Entries<'a> {
+    ex: &'a mut Extractor,
+    out: &'a mut dyn Write,
+}
+
+impl Sink for Entries<'_> {
+    fn item(&mut self, item: &crate::stream::Item<'_>, t: &Tracker) -> io::Result<Flow> {
+        let out = &mut *self.out;
+        self.ex.on_item(item, t, &mut |e, _| e.write_text(out))?;
+        if item
             .event
-            .is_some_and(|e| e.etype() == crate::event::EventType::ExecutionFinished)
-            && t.depth() == 0;
-        if ends && !complete {
-            // The execution is over: the log is complete (what follows before the next
-            // header is read on its own).
-            complete = true;
-            flush_log(&mut held, &mut lines_before, out, ex)?;
+            .is_some_and(|e| e.etype() == EventType::ExecutionFinished)
+        {
+            self.out.flush()?;
         }
-        Ok(())
-    })?;
-    flush_log(&mut held, &mut lines_before, out, ex).map_err(RunError::Consumer)?;
-    logs += summary.logs;
-    Ok(logs)
+        Ok(Flow::Continue)
+    }
+
+    fn log_end(&mut self, _: u32, _: LogEnd, _: &Tracker) -> io::Result<Flow> {
+        self.out.flush()?;
+        Ok(Flow::Continue)
+    }
 }
 
 /// An entry held back: its text and the prefixes that could still name a package.

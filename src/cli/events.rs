@@ -46,15 +46,11 @@ pub fn run(args: Args) -> u8 {
         // share the work).
         let mut tracker = Tracker::passive();
         let mut stats = Stats::default();
-        let res = stream::run_with(&mut input, &mut tracker, stream::Threads::One, |item, _| {
-            stats.add(item);
-            Ok(())
-        });
+        let res = stream::drive(&mut input, &mut tracker, stream::Threads::One, &mut stats);
         let summary = match res {
             Ok(s) => s,
             Err(e) => return super::fail(&e),
         };
-        tracker.finish(0);
         if let Some(code) = super::not_a_log(&input.name, summary.logs, stats.bytes) {
             return code;
         }

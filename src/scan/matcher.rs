@@ -12,10 +12,9 @@ use crate::event::parse::head;
 use crate::framing::is_header;
 use crate::input::Input;
 use crate::rules::Catalogue;
-use crate::stream::{self, RunError};
+use crate::stream::{self, Flow, Sink};
 use crate::track::Tracker;
 use memchr::memchr;
-use std::fmt;
 use std::io;
 
 /// Longest message kept in a finding: the findings model's ([`crate::findings::MESSAGE_MAX`]).
@@ -47,17 +46,6 @@ pub fn not_a_log(b: &[u8]) -> Option<&'static str> {
     }
     Some("not an Apex debug log (no header or event line in the first 64 KiB)")
 }
-
-#[derive(Debug)]
-struct Stop;
-
-impl fmt::Display for Stop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("scan stopped after the last hit")
-    }
-}
-
-impl std::error::Error for Stop {}
 
 /// Scan one log held in memory (`input` must be mapped or owned). Never fails on content:
 /// a buffer that is not a log is reported as skipped.
@@ -201,7 +189,7 @@ enum Source<'a> {
 /// prefilter finds something.
 ///
 /// A large buffer whose hits do not all come early is run as two halves at once when it has
-/// an execution start near its middle ([`stream::run_halves`]): each half has its own
+/// an execution start near its middle ([`super::halves::run_halves`]): each half has its own
 /// tracker and findings, and the second's are kept only if the cut held (else the first
 /// half's run goes on to the end, as a single run would).
 fn track(
@@ -232,7 +220,7 @@ fn track_with(
                 (Some(h), stream::Threads::Auto | stream::Threads::Two)
                     if b.len() >= halves_min =>
                 {
-                    stream::execution_seam(b, b.len() / 2, b.len() / 4 * 3)
+                    super::halves::execution_seam(b, b.len() / 2, b.len() / 4 * 3)
                         .filter(|&(at, _)| h.last().is_some_and(|&l| l >= at as u64))
                         .map(|(at, seam)| (at, seam, h))
                 }
@@ -243,47 +231,37 @@ fn track_with(
                     let first_after = hits.partition_point(|&h| h < at as u64);
                     let mut tb = tracker.fresh_for_rest();
                     let mut b_half = Matching::new(cat, Some(hits), first_after);
-                    let res = stream::run_halves(
+                    let res = super::halves::run_halves(
                         b,
                         at,
                         seam,
                         &mut tracker,
-                        |item, t| a.consume(item, t),
+                        &mut a,
                         &mut tb,
-                        |item, t| b_half.consume(item, t),
+                        &mut b_half,
                     );
-                    match res {
-                        Ok(h) if h.held => {
+                    res.map(|h| {
+                        if h.held {
                             for mut f in b_half.hit.findings {
                                 f.log_line += h.lines_before;
                                 f.last_line += h.lines_before;
                                 a.hit.findings.push(f);
                             }
-                            h.second.map_err(RunError::Consumer)
                         }
-                        Ok(_) => Ok(()),
-                        Err(e) => Err(e),
-                    }
+                    })
                 }
-                None => stream::run_bytes(b, &mut tracker, threads, |item, t| a.consume(item, t))
-                    .map(|_| ()),
+                None => stream::drive_bytes(b, &mut tracker, threads, &mut a).map(|_| ()),
             }
         }
-        Source::Stream(input) => {
-            stream::run_with(input, &mut tracker, threads, |item, t| a.consume(item, t)).map(|_| ())
-        }
+        Source::Stream(input) => stream::drive(input, &mut tracker, threads, &mut a).map(|_| ()),
     };
     if hits.is_none() {
         report.bytes = a.streamed_bytes;
     }
     report.findings = a.hit.findings;
     crate::findings::pair_exceptions(&mut report.findings);
-    match res {
-        Ok(()) => {}
-        Err(RunError::Consumer(e)) if e.get_ref().is_some_and(|i| i.is::<Stop>()) => {}
-        Err(e) => {
-            report.status = Status::Failed(e.to_string());
-        }
+    if let Err(e) = res {
+        report.status = Status::Failed(e.to_string());
     }
 }
 
@@ -308,16 +286,18 @@ impl<'c, 'h> Matching<'c, 'h> {
             },
         }
     }
+}
 
+impl Sink for Matching<'_, '_> {
     /// Match `item` if it holds a hit; stop after the record that holds the last one.
     #[inline]
-    fn consume(&mut self, item: &stream::Item<'_>, t: &Tracker) -> io::Result<()> {
+    fn item(&mut self, item: &stream::Item<'_>, t: &Tracker) -> io::Result<Flow> {
         let rec = &item.record;
         let end = rec.offset + rec.raw.len() as u64;
         match self.hits {
             Some(hits) => {
                 if self.next >= hits.len() || hits[self.next] >= end {
-                    return Ok(());
+                    return Ok(Flow::Continue);
                 }
                 while self.next < hits.len() && hits[self.next] < end {
                     self.next += 1;
@@ -326,15 +306,15 @@ impl<'c, 'h> Matching<'c, 'h> {
             None => {
                 self.streamed_bytes += rec.raw.len() as u64;
                 if !self.hit.cat.prefilter().is_match(rec.raw) {
-                    return Ok(());
+                    return Ok(Flow::Continue);
                 }
             }
         }
         self.hit.record(item, t);
         if self.hits.is_some_and(|h| self.next == h.len()) {
-            return Err(io::Error::other(Stop));
+            return Ok(Flow::Stop);
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 }
 
@@ -419,8 +399,9 @@ mod tests {
     fn halves_find_what_one_run_finds() {
         for seed in 1..=4 {
             let doc = crate::gen::sample(3 << 20, seed);
-            let (at, _) = stream::execution_seam(&doc, doc.len() / 2, doc.len() / 4 * 3)
-                .expect("an execution start past the middle");
+            let (at, _) =
+                super::super::halves::execution_seam(&doc, doc.len() / 2, doc.len() / 4 * 3)
+                    .expect("an execution start past the middle");
             let one = findings(&doc, stream::Threads::One, usize::MAX);
             assert!(
                 one.iter()

@@ -16,6 +16,7 @@
 //! (with the reason) or skipped (with the reason), so the counts always add up.
 
 pub mod archive;
+pub mod halves;
 pub mod matcher;
 pub mod report;
 pub mod walk;

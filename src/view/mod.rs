@@ -18,12 +18,12 @@ pub use policy::{Decision, Policy, Visibility};
 pub use redact::{RedactSpec, Redactor};
 pub use reduce::ReduceSpec;
 pub use spec::ViewSpec;
-pub use writer::{Markers, ViewOptions, ViewWriter};
+pub use writer::{Markers, Shown, ViewOptions, ViewWriter};
 
 use crate::input::Input;
-use crate::stream::{self, RunError, Summary};
+use crate::stream::{self, Flow, Item, RunError, Sink, Summary, Threads};
 use crate::track::Tracker;
-use std::io::Write;
+use std::io::{self, Write};
 
 /// A tracker for a view: the namespaces the spec names are declared up front (those the
 /// log names are learned by the driver's namespace stage, [`crate::prepare`]); the `full`
@@ -56,94 +56,143 @@ pub fn write_view_with<W: Write + ?Sized>(
     tracker: &mut Tracker,
     out: &mut W,
 ) -> Result<Summary, RunError> {
-    let mut w = ViewWriter::new(opts);
     if let Some(whole) = input.as_slice() {
         // In memory: runs of records kept unchanged go out as one slice of the input.
-        let mut sink = Coalesce {
-            whole,
-            start: 0,
-            len: 0,
-            out,
-        };
-        let summary = stream::run_bytes(whole, tracker, stream::Threads::Auto, |item, t| {
-            w.write_item(item, t, &mut sink).map(|_| ())
-        })?;
-        sink.flush_span().map_err(RunError::Consumer)?;
-        return Ok(summary);
+        let sink = ViewSink::new(opts, Some(whole), out);
+        return stream::drive_bytes(whole, tracker, Threads::Auto, sink);
     }
-    stream::run(input, tracker, |item, t| {
-        w.write_item(item, t, out).map(|_| ())
-    })
+    stream::drive(
+        input,
+        tracker,
+        Threads::Auto,
+        ViewSink::new(opts, None, out),
+    )
 }
 
-/// A writer in front of `out` that defers writes of bytes lying inside `whole` and
-/// contiguous with the deferred ones, so a run of records the view keeps unchanged is one
-/// write of the input (no copy through a buffer). Anything else first writes the deferred
-/// run: the output is byte for byte what the plain writes would give.
-struct Coalesce<'a, W: Write + ?Sized> {
-    whole: &'a [u8],
+/// The view as a consumer of a run: each record goes through the view writer; one that
+/// the view shows as it is joins the run of input [`Runs`] defers.
+struct ViewSink<'a, W: Write + ?Sized> {
+    writer: ViewWriter,
+    out: Runs<'a, W>,
+}
+
+impl<'a, W: Write + ?Sized> ViewSink<'a, W> {
+    fn new(opts: &ViewOptions, whole: Option<&'a [u8]>, out: &'a mut W) -> Self {
+        ViewSink {
+            writer: ViewWriter::new(opts),
+            out: Runs {
+                whole,
+                start: 0,
+                end: 0,
+                out,
+            },
+        }
+    }
+}
+
+impl<W: Write + ?Sized> Sink for ViewSink<'_, W> {
+    #[inline]
+    fn item(&mut self, item: &Item<'_>, t: &Tracker) -> io::Result<Flow> {
+        if self.writer.show_item(item, t, &mut self.out)? == Shown::AsIs {
+            self.out.as_is(item)?;
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn end(&mut self, _: &Tracker, _: &Summary) -> io::Result<()> {
+        self.out.flush_run()
+    }
+}
+
+/// A writer in front of `out` that defers the records shown as they are while they are
+/// contiguous in the input held in memory (`whole`, by their offsets), so a run of them is
+/// one write of the input (no copy through a buffer). Anything else written first writes
+/// the deferred run: the output is byte for byte what writing each record would give. A
+/// streamed input (no `whole`) has each record written as it comes.
+struct Runs<'a, W: Write + ?Sized> {
+    whole: Option<&'a [u8]>,
     start: usize,
-    len: usize,
+    end: usize,
     out: &'a mut W,
 }
 
-impl<W: Write + ?Sized> Coalesce<'_, W> {
-    fn flush_span(&mut self) -> std::io::Result<()> {
-        if self.len > 0 {
-            let span = &self.whole[self.start..self.start + self.len];
-            self.len = 0;
-            self.out.write_all(span)?;
+impl<W: Write + ?Sized> Runs<'_, W> {
+    /// `item` is shown as it is in the input.
+    #[inline]
+    fn as_is(&mut self, item: &Item<'_>) -> io::Result<()> {
+        if self.whole.is_none() {
+            return self.out.write_all(item.record.raw);
+        }
+        let at = item.record.offset as usize;
+        if at != self.end {
+            self.flush_run()?;
+            self.start = at;
+        }
+        self.end = at + item.record.raw.len();
+        Ok(())
+    }
+
+    fn flush_run(&mut self) -> io::Result<()> {
+        if let Some(whole) = self.whole.filter(|_| self.end > self.start) {
+            let run = &whole[self.start..self.end];
+            self.start = self.end;
+            self.out.write_all(run)?;
         }
         Ok(())
     }
 }
 
-impl<W: Write + ?Sized> Write for Coalesce<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let base = self.whole.as_ptr() as usize;
-        let at = (buf.as_ptr() as usize).wrapping_sub(base);
-        if at <= self.whole.len() && buf.len() <= self.whole.len() - at {
-            if self.len > 0 && at == self.start + self.len {
-                self.len += buf.len();
-            } else {
-                self.flush_span()?;
-                self.start = at;
-                self.len = buf.len();
-            }
-            return Ok(buf.len());
-        }
-        self.flush_span()?;
+impl<W: Write + ?Sized> Write for Runs<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.flush_run()?;
         self.out.write_all(buf)?;
         Ok(buf.len())
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.flush_span()?;
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_run()?;
         self.out.flush()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Coalesce;
+    use super::Runs;
+    use crate::framing::{Record, RecordKind};
+    use crate::stream::Item;
     use std::io::Write;
 
+    fn at<'a>(whole: &'a [u8], start: usize, len: usize) -> Item<'a> {
+        Item {
+            record: Record {
+                kind: RecordKind::Text,
+                raw: &whole[start..start + len],
+                offset: start as u64,
+                line: 1,
+                head: None,
+            },
+            event: None,
+            loc: Default::default(),
+            log: 0,
+        }
+    }
+
     #[test]
-    fn coalesced_writes_give_the_same_bytes_in_the_same_order() {
+    fn deferred_runs_give_the_same_bytes_in_the_same_order() {
         let whole = b"aaa\nbbb\nccc\nddd\n".to_vec();
         let mut out = Vec::new();
-        let mut sink = Coalesce {
-            whole: &whole,
+        let mut runs = Runs {
+            whole: Some(&whole),
             start: 0,
-            len: 0,
+            end: 0,
             out: &mut out,
         };
-        sink.write_all(&whole[0..4]).unwrap(); // deferred
-        sink.write_all(&whole[4..8]).unwrap(); // contiguous: joins the run
-        sink.write_all(b"MARKER\n").unwrap(); // outside: the run goes first
-        sink.write_all(&whole[12..16]).unwrap(); // a new run (ccc was dropped)
-        sink.write_all(&whole[0..4]).unwrap(); // inside but not contiguous
-        sink.flush().unwrap();
+        runs.as_is(&at(&whole, 0, 4)).unwrap(); // deferred
+        runs.as_is(&at(&whole, 4, 4)).unwrap(); // contiguous: joins the run
+        runs.write_all(b"MARKER\n").unwrap(); // other bytes: the run goes first
+        runs.as_is(&at(&whole, 12, 4)).unwrap(); // a new run (ccc was dropped)
+        runs.as_is(&at(&whole, 0, 4)).unwrap(); // not contiguous
+        runs.flush().unwrap();
         assert_eq!(out, b"aaa\nbbb\nMARKER\nddd\naaa\n");
     }
 }

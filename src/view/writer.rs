@@ -113,6 +113,15 @@ pub struct ReplacedFrame {
     pub frame: String,
 }
 
+/// What [`ViewWriter::show_item`] did with a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// The view shows the record exactly as it is in the input; nothing was written.
+    AsIs,
+    /// What the view shows of it was written, under this decision.
+    Written(Decision),
+}
+
 /// The streaming view writer.
 #[derive(Debug)]
 pub struct ViewWriter {
@@ -166,21 +175,47 @@ impl ViewWriter {
         tracker: &Tracker,
         out: &mut W,
     ) -> io::Result<Decision> {
+        match self.show_item(item, tracker, out)? {
+            Shown::AsIs => {
+                out.write_all(item.record.raw)?;
+                Ok(Decision::Keep)
+            }
+            Shown::Written(d) => Ok(d),
+        }
+    }
+
+    /// View one record like [`ViewWriter::write_item`], except that a record the view
+    /// shows exactly as it is in the input is not written: [`Shown::AsIs`] says so, and
+    /// the caller writes `item.record.raw` (or a longer run of input holding it).
+    #[inline]
+    pub fn show_item<W: Write + ?Sized>(
+        &mut self,
+        item: &Item<'_>,
+        tracker: &Tracker,
+        out: &mut W,
+    ) -> io::Result<Shown> {
         if self.collect_frames {
             self.frames.clear();
         }
         if let Some(mut r) = self.reducer.take() {
             let res = r.write_item(self, item, tracker, out);
             self.reducer = Some(r);
-            return res;
+            return res.map(Shown::Written);
         }
         if self.policy.is_full() && self.redactor.is_none() {
-            out.write_all(item.record.raw)?;
-            return Ok(Decision::Keep);
+            return Ok(Shown::AsIs);
         }
         let d = self.policy.decide(item, tracker);
+        if d == Decision::Keep && self.redactor.is_none() {
+            self.run_ns = None;
+            if !self.rewrite_frames(item, tracker) {
+                return Ok(Shown::AsIs);
+            }
+            out.write_all(&self.buf)?;
+            return Ok(Shown::Written(d));
+        }
         self.emit(d, item, tracker, out)?;
-        Ok(d)
+        Ok(Shown::Written(d))
     }
 
     /// The policy's decision for one record (Keep for everything in a full view).
@@ -235,6 +270,36 @@ impl ViewWriter {
         Ok(true)
     }
 
+    /// Rewrite the hidden stack frames a kept record quotes into `self.buf`; false (and
+    /// `self.buf` unused) when the record holds none and stands as it is.
+    fn rewrite_frames(&mut self, item: &Item<'_>, tracker: &Tracker) -> bool {
+        let raw = item.record.raw;
+        let etype = item.event.as_ref().map(|e| e.etype());
+        if self.policy.is_full()
+            || tracker.namespaces().len() <= 1
+            || !etype.is_none_or(may_carry_frames)
+            || item.record.kind == RecordKind::Header
+            || !frames::may_contain_frame(raw)
+        {
+            return false;
+        }
+        self.buf.clear();
+        let policy = &self.policy;
+        let ns = tracker.namespaces();
+        let hides = |name: &[u8]| ns.find_known(name).is_some() && policy.hides_name(name);
+        let collect = self.collect_frames;
+        let list = &mut self.frames;
+        let mut seen = |n: &[u8], f: &[u8]| {
+            if collect {
+                list.push(ReplacedFrame {
+                    ns: String::from_utf8_lossy(n).into_owned(),
+                    frame: String::from_utf8_lossy(f).into_owned(),
+                });
+            }
+        };
+        frames::rewrite(raw, &hides, &mut self.buf, &mut seen)
+    }
+
     fn write_kept<W: Write + ?Sized>(
         &mut self,
         item: &Item<'_>,
@@ -242,30 +307,7 @@ impl ViewWriter {
         out: &mut W,
     ) -> io::Result<()> {
         let raw = item.record.raw;
-        let etype = item.event.as_ref().map(|e| e.etype());
-        let mut rewritten = false;
-        if !self.policy.is_full()
-            && tracker.namespaces().len() > 1
-            && etype.is_none_or(may_carry_frames)
-            && item.record.kind != RecordKind::Header
-            && frames::may_contain_frame(raw)
-        {
-            self.buf.clear();
-            let policy = &self.policy;
-            let ns = tracker.namespaces();
-            let hides = |name: &[u8]| ns.find_known(name).is_some() && policy.hides_name(name);
-            let collect = self.collect_frames;
-            let list = &mut self.frames;
-            let mut seen = |n: &[u8], f: &[u8]| {
-                if collect {
-                    list.push(ReplacedFrame {
-                        ns: String::from_utf8_lossy(n).into_owned(),
-                        frame: String::from_utf8_lossy(f).into_owned(),
-                    });
-                }
-            };
-            rewritten = frames::rewrite(raw, &hides, &mut self.buf, &mut seen);
-        }
+        let rewritten = self.rewrite_frames(item, tracker);
         let cur: &[u8] = if rewritten { &self.buf } else { raw };
         // Continuation lines are free text whatever event they continue (which event that
         // is can change when the view removes the one before: searching them always keeps

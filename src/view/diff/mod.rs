@@ -19,8 +19,9 @@ pub use recorder::{
 
 use super::writer::ViewOptions;
 use crate::input::Input;
-use crate::stream::{self, RunError};
-use std::io::Write;
+use crate::stream::{self, Flow, Item, RunError, Sink};
+use crate::track::Tracker;
+use std::io::{self, Write};
 
 /// Diff one log against a view in one streaming pass. With `unified`, also write a
 /// unified diff (full view on the left, the view on the right) to it as the pass goes.
@@ -37,24 +38,45 @@ pub fn diff_one(
     if let Some(w) = unified.as_deref_mut() {
         writeln!(w, "--- {name} (full)\n+++ {name} ({view_name})").map_err(RunError::Consumer)?;
     }
-    let summary = stream::run(input, &mut tracker, |item, t| {
-        rec.item(item, t)?;
-        if let Some(w) = unified.as_deref_mut() {
-            let raw = item.record.raw;
-            let out = rec.last_output();
-            if out == raw {
-                hunks.same(raw, w)?;
-            } else {
-                hunks.change(raw, out, w)?;
-            }
-        }
-        Ok(())
-    })?;
+    let mut sink = DiffSink {
+        rec: &mut rec,
+        hunks: &mut hunks,
+        unified: unified.as_deref_mut(),
+    };
+    let summary = stream::drive(input, &mut tracker, stream::Threads::Auto, &mut sink)?;
     stream::require_log(&name, &summary)?;
     if let Some(w) = unified {
         hunks.finish(w).map_err(RunError::Consumer)?;
     }
-    Ok(rec.finish(&name, view_name, &mut tracker))
+    Ok(rec.finish(&name, view_name))
+}
+
+/// The recorder as a consumer of a run, writing the unified diff as it goes when asked.
+struct DiffSink<'a, 'w> {
+    rec: &'a mut Recorder,
+    hunks: &'a mut unified::Hunks,
+    unified: Option<&'a mut (dyn Write + 'w)>,
+}
+
+impl Sink for DiffSink<'_, '_> {
+    fn item(&mut self, item: &Item<'_>, t: &Tracker) -> io::Result<Flow> {
+        self.rec.item(item, t)?;
+        if let Some(w) = self.unified.as_deref_mut() {
+            let raw = item.record.raw;
+            let out = self.rec.last_output();
+            if out == raw {
+                self.hunks.same(raw, w)?;
+            } else {
+                self.hunks.change(raw, out, w)?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn end(&mut self, t: &Tracker, _: &stream::Summary) -> io::Result<()> {
+        self.rec.closed_at_end(t);
+        Ok(())
+    }
 }
 
 /// Render a view of a whole input into memory (for the two-file diff).

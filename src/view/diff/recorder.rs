@@ -502,10 +502,14 @@ impl Recorder {
         });
     }
 
-    /// Close open frames and build the report.
-    pub fn finish(mut self, file: &str, view: &str, tracker: &mut Tracker) -> DiffReport {
-        tracker.finish(self.last_line);
+    /// Account for the frames the end of the input closed (the run's driver finished
+    /// `tracker`).
+    pub fn closed_at_end(&mut self, tracker: &Tracker) {
         self.closed(self.last_line + 1, tracker);
+    }
+
+    /// Build the report (after [`Recorder::closed_at_end`]).
+    pub fn finish(mut self, file: &str, view: &str) -> DiffReport {
         for p in std::mem::take(&mut self.pending) {
             self.escaped(p);
         }
