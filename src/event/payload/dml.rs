@@ -5,10 +5,10 @@
 //! rows      = "Rows:" number                    ; also SOQL_EXECUTE_END's last field
 //! ```
 
-use super::{number, run, Res};
+use super::{line_field, number, run, Res};
 use nom::bytes::complete::{tag, take_till, take_until};
 use nom::character::complete::char;
-use nom::combinator::{all_consuming, opt, recognize, rest};
+use nom::combinator::{all_consuming, opt, rest};
 use nom::sequence::preceded;
 use nom::Parser;
 
@@ -21,11 +21,6 @@ pub struct Dml<'a> {
     pub object: &'a [u8],
     /// The rows, when the line states them.
     pub rows: Option<u64>,
-}
-
-/// `[N]|` or `[EXTERNAL]|`
-fn line_field(i: &[u8]) -> Res<'_, &[u8]> {
-    recognize((char('['), take_till(|c| c == b'|'), char('|'))).parse(i)
 }
 
 /// `Rows:N`, the whole field.

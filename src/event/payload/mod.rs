@@ -27,8 +27,9 @@ pub mod type_ref;
 pub mod user_info;
 
 use super::parse::parse_u64_commas;
-use nom::bytes::complete::{take_while1, take_while_m_n};
-use nom::combinator::{map_opt, verify};
+use nom::bytes::complete::{take_till, take_while1, take_while_m_n};
+use nom::character::complete::char;
+use nom::combinator::{map_opt, recognize, verify};
 use nom::{IResult, Parser};
 
 /// nom's result on byte input.
@@ -50,6 +51,11 @@ pub(crate) fn number(i: &[u8]) -> Res<'_, u64> {
         parse_u64_commas,
     )
     .parse(i)
+}
+
+/// An event's line field and its `|`: `[41]|`, `[EXTERNAL]|`.
+pub(crate) fn line_field(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize((char('['), take_till(|c| c == b'|'), char('|'))).parse(i)
 }
 
 /// `[A-Za-z0-9_]`
