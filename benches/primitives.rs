@@ -3,10 +3,11 @@
 //!
 //! - `head`: the hand-written line-head parser against the nom grammar of the head;
 //! - `name`: the hashed event-name index against the generated `match`;
+//! - `find_byte`: `bytes::find_byte` against `memchr::memchr` on the `|` of each line;
 //! - `json`: `output::json::write_str` (serde_json's writer with the terminal-safe escapes
 //!   of C1 controls and DEL) against serde_json's plain string writer: the escapes' cost.
 //!
-//! The framer's line ends and the `|` search are memchr's (`memchr_iter`, `memchr`).
+//! The framer's line ends are memchr's iterator (`bytes::Newlines`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dbglog::event::parse::{head, head_nom};
@@ -58,6 +59,22 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .filter(|sp| head_nom(line(sp)).is_some())
                 .count()
+        })
+    });
+    g.bench_function("find_byte/hand", |b| {
+        b.iter(|| {
+            spans
+                .iter()
+                .filter_map(|sp| dbglog::bytes::find_byte(b'|', line(sp)))
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("find_byte/memchr", |b| {
+        b.iter(|| {
+            spans
+                .iter()
+                .filter_map(|sp| memchr::memchr(b'|', line(sp)))
+                .sum::<usize>()
         })
     });
     g.throughput(Throughput::Elements(names.len() as u64));

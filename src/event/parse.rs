@@ -3,7 +3,8 @@
 
 use super::kind::Layout;
 use super::table::EventType;
-use memchr::{memchr, memrchr};
+use crate::bytes::find_byte;
+use memchr::memrchr;
 use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
 use nom::character::complete::char;
 use nom::combinator::opt;
@@ -193,7 +194,8 @@ pub fn head(line: &[u8]) -> Option<Head> {
     let type_start = i + 1;
     // Find the end of the name first and look it up: a known name is valid by construction,
     // so the per-character check runs only for unknown names.
-    let mut end = memchr(b'|', &line[type_start..]).map_or(line.len(), |k| type_start + k);
+    let mut end =
+        crate::bytes::find_byte(b'|', &line[type_start..]).map_or(line.len(), |k| type_start + k);
     if end == line.len() && end > type_start && line[end - 1] == b'\r' {
         end -= 1;
     }
@@ -296,7 +298,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub fn first_line(&self) -> &'a [u8] {
         let b = self.body();
-        match memchr(b'\n', b) {
+        match find_byte(b'\n', b) {
             Some(n) => strip_cr(&b[..n]),
             None => b,
         }
@@ -304,7 +306,7 @@ impl<'a> Event<'a> {
 
     /// True if the event has continuation lines.
     pub fn is_multiline(&self) -> bool {
-        memchr(b'\n', self.body()).is_some()
+        find_byte(b'\n', self.body()).is_some()
     }
 
     /// The event's fields, split according to the type's [`Layout`].
@@ -417,7 +419,7 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn new(body: &'a [u8], layout: Layout) -> Self {
-        let first_line_end = memchr(b'\n', body).unwrap_or(body.len());
+        let first_line_end = find_byte(b'\n', body).unwrap_or(body.len());
         let mut f = Fields {
             rest: Some(body),
             splits_left: u8::MAX,
@@ -479,7 +481,7 @@ impl<'a> Iterator for Fields<'a> {
         if let Some(rest) = self.rest {
             if self.splits_left > 0 {
                 let limit = self.first_line_end.min(rest.len());
-                if let Some(p) = memchr(b'|', &rest[..limit]) {
+                if let Some(p) = find_byte(b'|', &rest[..limit]) {
                     self.rest = Some(&rest[p + 1..]);
                     self.first_line_end -= p + 1;
                     if self.splits_left != u8::MAX {
@@ -489,7 +491,7 @@ impl<'a> Iterator for Fields<'a> {
                 }
             }
             self.rest = None;
-            return Some(if memchr(b'\n', rest).is_some() {
+            return Some(if find_byte(b'\n', rest).is_some() {
                 rest
             } else {
                 strip_cr(rest)
