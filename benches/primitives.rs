@@ -3,9 +3,11 @@
 //!
 //! - `head`: the hand-written line-head parser against the nom grammar of the head;
 //! - `name`: the hashed event-name index against the generated `match`;
-//! - `json`: `output::json::write_str` against serde_json's string writer;
-//! - `newlines`: `bytes::Newlines` (the framer's line ends) against memchr's iterator;
-//! - `find_byte`: `bytes::find_byte` against `memchr::memchr` on the `|` of each line.
+//! - `find_byte`: `bytes::find_byte` against `memchr::memchr` on the `|` of each line;
+//! - `json`: `output::json::write_str` (serde_json's writer with the terminal-safe escapes
+//!   of C1 controls and DEL) against serde_json's plain string writer: the escapes' cost.
+//!
+//! The framer's line ends are memchr's iterator (`bytes::Newlines`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dbglog::event::parse::{head, head_nom};
@@ -58,20 +60,6 @@ fn bench(c: &mut Criterion) {
                 .filter(|sp| head_nom(line(sp)).is_some())
                 .count()
         })
-    });
-    g.bench_function("newlines/hand", |b| {
-        b.iter(|| {
-            let mut nl = dbglog::bytes::Newlines::new(&log);
-            let (mut n, mut from) = (0usize, 0usize);
-            while let Some(p) = nl.find(from) {
-                n += 1;
-                from = p + 1;
-            }
-            n
-        })
-    });
-    g.bench_function("newlines/memchr_iter", |b| {
-        b.iter(|| memchr::memchr_iter(b'\n', &log).count())
     });
     g.bench_function("find_byte/hand", |b| {
         b.iter(|| {

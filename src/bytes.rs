@@ -1,7 +1,8 @@
-//! Byte search tuned for log lines. Most lines are 40–100 bytes, where the setup cost of a
-//! SIMD memchr call dominates: [`find_byte`] scans the first 64 bytes eight at a time with
-//! plain u64 arithmetic (SWAR) and hands longer distances to memchr, and [`Newlines`] finds
-//! successive line ends from one 64-bit mask per 64-byte block (a few instructions per line).
+//! Byte helpers: [`find_byte`] for the short distances of log lines (most are 40–100
+//! bytes, where the setup cost of a SIMD memchr call dominates: it scans the first 64 bytes
+//! 16 at a time with one SSE2 compare, or eight at a time with u64 arithmetic, and hands
+//! longer distances to memchr), the framer's line ends ([`Newlines`], memchr's iterator
+//! kept one answer ahead) and sizes on the command line ([`parse_size`]).
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
@@ -56,109 +57,44 @@ fn mask16(chunk: &[u8; 16], b: u8) -> u32 {
     }
 }
 
-/// Bit `i` set when `block[i] == b`.
-#[inline(always)]
-fn mask64(block: &[u8; 64], b: u8) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let part = |k: usize| {
-            let chunk: &[u8; 16] = block[16 * k..16 * k + 16].try_into().unwrap();
-            (mask16(chunk, b) as u64) << (16 * k)
-        };
-        part(0) | part(1) | part(2) | part(3)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    mask64_swar(block, b)
-}
-
-/// [`mask64`] in portable u64 arithmetic.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-#[inline(always)]
-fn mask64_swar(block: &[u8; 64], b: u8) -> u64 {
-    let mut m = 0u64;
-    for k in 0..8 {
-        let w = u64::from_le_bytes(block[8 * k..8 * k + 8].try_into().unwrap());
-        let x = w ^ (LO * b as u64);
-        let t = ((x & !HI).wrapping_add(!HI)) | x;
-        let hi = !t & HI;
-        // Gather the eight high bits into one byte.
-        m |= ((hi >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
-    }
-    m
-}
-
-/// The newline mask of the last, short block of a buffer (once per buffer: kept out of line).
-#[cold]
-#[inline(never)]
-fn tail_mask(tail: &[u8]) -> u64 {
-    let mut m = 0u64;
-    for (i, &c) in tail.iter().enumerate().take(64) {
-        m |= ((c == b'\n') as u64) << i;
-    }
-    m
-}
-
-/// Successive `\n` positions in a buffer, for a caller that asks at increasing positions.
-/// Keeps the newline mask of the current 64-byte block, so finding the end of a typical line
-/// costs a bit scan, not a search; after four blocks without a newline it hands the rest of
-/// a long line to memchr.
+/// Successive `\n` positions in a buffer, for a caller that asks at non-decreasing
+/// positions (the framer): memchr's iterator over the buffer, with its last answer kept
+/// for the next question.
 #[derive(Debug)]
 pub struct Newlines<'a> {
-    buf: &'a [u8],
-    /// Start of the block `mask` describes (a multiple of 64), or `usize::MAX` for none.
-    block: usize,
-    mask: u64,
+    it: memchr::Memchr<'a>,
+    /// Where the iterator's positions start in the buffer.
+    base: usize,
+    /// The last position the iterator gave, or `None` before the first.
+    last: Option<usize>,
+    done: bool,
 }
 
 impl<'a> Newlines<'a> {
-    /// A cursor over `buf`.
-    pub fn new(buf: &'a [u8]) -> Self {
+    /// A cursor over `buf`, for questions at `start` or later.
+    pub fn new(buf: &'a [u8], start: usize) -> Self {
+        let start = start.min(buf.len());
         Newlines {
-            buf,
-            block: usize::MAX,
-            mask: 0,
+            it: memchr::memchr_iter(b'\n', &buf[start..]),
+            base: start,
+            last: None,
+            done: false,
         }
     }
 
-    #[inline(always)]
-    fn load(&mut self, block: usize) {
-        self.block = block;
-        self.mask = match self.buf.get(block..block + 64) {
-            Some(b) => mask64(b.try_into().unwrap(), b'\n'),
-            None => tail_mask(&self.buf[block..]),
-        };
-    }
-
-    /// Position of the first `\n` at or after `from`. Calls must not go backwards by more
-    /// than one block (the framer always asks at or after its last answer).
-    #[inline(always)]
+    /// Position of the first `\n` at or after `from`. `from` must not be below the `from`
+    /// of an earlier call nor below the start given to [`new`](Self::new).
+    #[inline]
     pub fn find(&mut self, from: usize) -> Option<usize> {
-        if from >= self.buf.len() {
-            return None;
-        }
-        let block = from & !63;
-        if block != self.block {
-            self.load(block);
-        }
-        let mut mask = self.mask & (!0u64 << (from - block));
-        let mut empty = 0;
         loop {
-            if mask != 0 {
-                return Some(self.block + mask.trailing_zeros() as usize);
+            match self.last {
+                Some(p) if p >= from => return Some(p),
+                _ if self.done => return None,
+                _ => match self.it.next() {
+                    Some(k) => self.last = Some(self.base + k),
+                    None => self.done = true,
+                },
             }
-            let next = self.block + 64;
-            if next >= self.buf.len() {
-                return None;
-            }
-            empty += 1;
-            if empty == 4 {
-                // A long line: let memchr's wide loop take it.
-                let at = memchr::memchr(b'\n', &self.buf[next..])? + next;
-                self.load(at & !63);
-                return Some(at);
-            }
-            self.load(next);
-            mask = self.mask;
         }
     }
 }
@@ -206,26 +142,26 @@ mod tests {
         }
     }
 
-    proptest! {
-        #[test]
-        fn newlines_agree_with_memchr(hay in prop::collection::vec(prop::sample::select(vec![b'a', b'\n', b'\r', 0x8a]), 0..1200), steps in prop::collection::vec(0usize..90, 1..40)) {
-            let mut nl = Newlines::new(&hay);
-            let mut from = 0;
-            for s in steps {
-                let want = memchr::memchr(b'\n', hay.get(from..).unwrap_or(&[])).map(|k| from + k);
-                prop_assert_eq!(nl.find(from), want);
-                from = match want { Some(p) => p + 1 + s % 3, None => from + s };
-            }
-        }
+    #[test]
+    fn find_byte_edges() {
+        assert_eq!(find_byte(b'\n', b""), None);
+        assert_eq!(find_byte(b'\n', b"\n"), Some(0));
+        assert_eq!(find_byte(b'|', b"abcdefgh|"), Some(8));
+        let mut long = vec![b'x'; 500];
+        long[333] = b'\n';
+        assert_eq!(find_byte(b'\n', &long), Some(333));
     }
 
     proptest! {
         #[test]
-        fn block_masks_agree(block in prop::collection::vec(prop::sample::select(vec![b'a', b'\n', 0x8a, 0x0b, 0xff]), 64..=64)) {
-            let block: &[u8; 64] = block.as_slice().try_into().unwrap();
-            let want = block.iter().enumerate().fold(0u64, |m, (i, &c)| m | ((c == b'\n') as u64) << i);
-            prop_assert_eq!(mask64(block, b'\n'), want);
-            prop_assert_eq!(mask64_swar(block, b'\n'), want);
+        fn newlines_agree_with_memchr(hay in prop::collection::vec(prop::sample::select(vec![b'a', b'\n', b'\r', 0x8a]), 0..1200), start in 0usize..50, steps in prop::collection::vec(0usize..90, 1..40)) {
+            let mut nl = Newlines::new(&hay, start);
+            let mut from = start;
+            for s in steps {
+                let want = memchr::memchr(b'\n', hay.get(from..).unwrap_or(&[])).map(|k| from + k);
+                prop_assert_eq!(nl.find(from), want);
+                from = match want { Some(p) => p + s % 3, None => from + s };
+            }
         }
     }
 
@@ -234,19 +170,10 @@ mod tests {
         let mut hay = vec![b'x'; 5000];
         hay[4097] = b'\n';
         hay[4098] = b'\n';
-        let mut nl = Newlines::new(&hay);
+        let mut nl = Newlines::new(&hay, 0);
         assert_eq!(nl.find(0), Some(4097));
         assert_eq!(nl.find(4098), Some(4098));
         assert_eq!(nl.find(4099), None);
-    }
-
-    #[test]
-    fn edges() {
-        assert_eq!(find_byte(b'\n', b""), None);
-        assert_eq!(find_byte(b'\n', b"\n"), Some(0));
-        assert_eq!(find_byte(b'|', b"abcdefgh|"), Some(8));
-        let mut long = vec![b'x'; 500];
-        long[333] = b'\n';
-        assert_eq!(find_byte(b'\n', &long), Some(333));
+        assert_eq!(Newlines::new(b"", 3).find(3), None);
     }
 }

@@ -195,7 +195,7 @@ impl Framer {
             None => find_from(buf, pos + skip.saturating_sub(MAX_NEEDLE.len())),
         };
         let mut nl_from = pos + skip;
-        let mut newlines = crate::bytes::Newlines::new(buf);
+        let mut newlines = crate::bytes::Newlines::new(buf, pos);
 
         macro_rules! single {
             ($kind:expr, $start:expr, $end:expr, $line:expr) => {{

@@ -18,9 +18,9 @@
 //! allocates nothing and rejects most lines on their first byte.
 
 use crate::event::{Category, Level};
-use nom::bytes::complete::take_while;
+use nom::bytes::complete::{take_till, take_while};
 use nom::character::complete::{char, digit1, space0};
-use nom::combinator::{all_consuming, recognize};
+use nom::combinator::{all_consuming, opt, recognize, rest};
 use nom::multi::fold_many0;
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
@@ -94,15 +94,22 @@ pub struct Setting<'a> {
 }
 
 impl<'a> Setting<'a> {
+    /// `setting = category [ "," level [ "," extra ] ]`, every part possibly empty.
     fn of(raw: &'a [u8]) -> Setting<'a> {
-        let mut parts = raw.splitn(3, |&c| c == b',');
-        let category = parts.next().unwrap_or(b"");
-        let level = parts.next().unwrap_or(b"");
-        let extra = parts.next();
+        let field = || take_till(|c| c == b',');
+        let parsed: IResult<&[u8], _> = (
+            field(),
+            opt(preceded(char(','), field())),
+            opt(preceded(char(','), rest)),
+        )
+            .parse(raw);
+        // Every part may be empty, so the grammar matches any text; the fallback is the
+        // whole entry as its category.
+        let (category, level, extra) = parsed.map_or((raw, None, None), |(_, v)| v);
         Setting {
             raw,
             category,
-            level,
+            level: level.unwrap_or(b""),
             extra,
         }
     }

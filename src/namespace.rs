@@ -2,6 +2,7 @@
 //! (format.md §5.2). Everything here works on one event at a time, so namespace
 //! resolution happens in the same streaming pass as parsing.
 
+use crate::event::payload::type_ref::TypeRef;
 use memchr::memchr;
 use std::collections::HashSet;
 use std::fmt;
@@ -219,32 +220,9 @@ pub fn signature_prefix(sig: &[u8]) -> Option<&[u8]> {
 /// Namespace evidence in a typeRef or code-unit name:
 /// `__sfdc_trigger/ns/Name`, `ns/Class$Inner`, `apex://ns.Ctl/ACTION$m`, `VF: /apex/ns__Page`.
 /// Returns `Some(Some(ns))` for a namespaced form, `Some(None)` for an explicitly
-/// unnamespaced form, `None` when the text carries no evidence.
+/// unnamespaced form, `None` when the text carries no evidence. The grammar is [`crate::event::payload::type_ref`].
 pub fn from_type_ref(t: &[u8]) -> Option<Option<&[u8]>> {
-    if let Some(rest) = t.strip_prefix(b"__sfdc_trigger/") {
-        return Some(memchr(b'/', rest).map(|s| &rest[..s]));
-    }
-    if let Some(rest) = t.strip_prefix(b"apex://") {
-        let slash = memchr(b'/', rest).unwrap_or(rest.len());
-        let path = &rest[..slash];
-        return Some(memchr(b'.', path).map(|d| &path[..d]));
-    }
-    if let Some(p) = memchr::memmem::find(t, b"/apex/") {
-        let page = &t[p + 6..];
-        let end = page
-            .iter()
-            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
-            .unwrap_or(page.len());
-        let page = &page[..end];
-        return Some(memchr::memmem::find(page, b"__").map(|u| &page[..u]));
-    }
-    if let Some(s) = memchr(b'/', t) {
-        let ns = &t[..s];
-        if is_ident(ns) {
-            return Some(Some(ns));
-        }
-    }
-    None
+    TypeRef::parse(t).map(|r| r.namespace)
 }
 
 /// Namespace evidence in a code unit's name beyond typeRefs and signatures, as the name
@@ -282,10 +260,7 @@ pub fn from_code_unit(ns: &mut Namespaces, name: &[u8]) -> Option<NsId> {
 
 /// The namespace prefix of a `ns:Message` LimitException text, e.g. `acme:Too many…`.
 pub fn from_limit_message(msg: &[u8]) -> Option<&[u8]> {
-    let rest = msg.strip_prefix(b"System.LimitException: ")?;
-    let colon = memchr(b':', rest)?;
-    let ns = &rest[..colon];
-    (is_ident(ns) && rest.get(colon + 1) != Some(&b' ')).then_some(ns)
+    crate::event::payload::exception::limit_namespace(msg)
 }
 
 #[cfg(test)]

@@ -18,9 +18,10 @@
 //! Learning more names than a log needs is safe (a name is only a namespace where a line's
 //! own evidence points to it); learning fewer is what leaks package internals.
 
+use crate::event::payload::limit;
+use crate::event::payload::type_ref::{self, Needle};
 use crate::namespace::{self, Namespaces};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use memchr::memmem;
 use std::sync::OnceLock;
 
 /// The needles, in the order [`learn_namespaces`] reads their matches.
@@ -44,16 +45,6 @@ fn searcher() -> &'static AhoCorasick {
             .build(NEEDLES)
             .expect("literal needles")
     })
-}
-
-/// The identifier at the start of `s` (`[A-Za-z][A-Za-z0-9_]*`, at most 64 bytes).
-fn ident_at(s: &[u8]) -> &[u8] {
-    let end = s
-        .iter()
-        .take(64)
-        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
-        .unwrap_or(s.len().min(64));
-    &s[..end]
 }
 
 /// Buffers at least this large are searched in parallel parts (rayon), cut at line breaks.
@@ -101,10 +92,7 @@ fn names_in<'b>(buf: &'b [u8], learn: &mut dyn FnMut(&'b [u8])) {
     for m in searcher().find_iter(buf) {
         let rest = &buf[m.end()..];
         let name: Option<&[u8]> = match m.pattern().as_usize() {
-            0 => {
-                let n = ident_at(rest);
-                (rest.get(n.len()) == Some(&b'|')).then_some(n)
-            }
+            0 => limit::namespace_after_needle(rest),
             1 => {
                 let line_end = rest
                     .iter()
@@ -113,19 +101,9 @@ fn names_in<'b>(buf: &'b [u8], learn: &mut dyn FnMut(&'b [u8])) {
                     .unwrap_or(rest.len().min(256));
                 namespace::marker_name(&rest[..line_end])
             }
-            2 => {
-                let n = ident_at(rest);
-                (rest.get(n.len()) == Some(&b'/')).then_some(n)
-            }
-            3 => {
-                let n = ident_at(rest);
-                // `apex://ns.Class/…`; `apex://Class/…` names no namespace.
-                (rest.get(n.len()) == Some(&b'.')).then_some(n)
-            }
-            4 => {
-                let page = ident_at(rest);
-                memmem::find(page, b"__").map(|u| &page[..u])
-            }
+            2 => type_ref::after_needle(Needle::Trigger, rest),
+            3 => type_ref::after_needle(Needle::Controller, rest),
+            4 => type_ref::after_needle(Needle::Page, rest),
             _ => namespace::from_limit_message(&buf[m.start()..]),
         };
         if let Some(name) = name.filter(|n| namespace::is_ident(n)) {

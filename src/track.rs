@@ -946,17 +946,7 @@ fn frame_name<'a>(ev: &Event<'a>, t: EventType) -> &'a [u8] {
         SystemMethodEntry | SystemConstructorEntry | CalloutRequest => ev.field(1).unwrap_or(b""),
         SoqlExecuteBegin => ev.field(2).unwrap_or(b""),
         SoslExecuteBegin => ev.field(1).unwrap_or(b""),
-        DmlBegin => {
-            let body = ev.first_line();
-            let body = match body.iter().position(|&c| c == b'|') {
-                Some(p) if body.starts_with(b"[") => &body[p + 1..],
-                _ => body,
-            };
-            match memchr::memmem::find(body, b"|Rows:") {
-                Some(p) => &body[..p],
-                None => body,
-            }
-        }
+        DmlBegin => crate::event::payload::dml::name(ev.first_line()),
         _ => {
             let f = ev.first_line();
             if f.is_empty() {

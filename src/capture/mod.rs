@@ -293,7 +293,9 @@ impl Meta {
         match ev.etype() {
             EventType::UserInfo if shown && !self.has_user => {
                 self.has_user = true;
-                self.user.extend_from_slice(ev.field(2).unwrap_or(b""));
+                let info = crate::event::payload::user_info::UserInfo::parse(ev.first_line());
+                self.user
+                    .extend_from_slice(info.map_or(&b""[..], |u| u.user_name));
             }
             EventType::CodeUnitStarted if shown && !self.has_entry => {
                 self.has_entry = true;

@@ -3,6 +3,7 @@
 
 pub mod kind;
 pub mod parse;
+pub mod payload;
 pub mod table;
 pub mod usage;
 

@@ -13,11 +13,12 @@
 //! either shape. Numbers may carry `,` thousands separators.
 
 use super::parse::{parse_u64_commas, Event};
+use super::payload::line_field;
 use super::table::EventType;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till1, take_while1};
 use nom::character::complete::char;
-use nom::combinator::{all_consuming, map_opt, rest};
+use nom::combinator::{all_consuming, map_opt, opt, rest};
 use nom::sequence::terminated;
 use nom::{IResult, Parser};
 
@@ -195,10 +196,7 @@ pub fn of_event<'a>(ev: &Event<'a>) -> Option<Usage<'a>> {
     match ev.etype() {
         EventType::LimitUsage => {
             // `[89]|SOQL|1|100` (the line number may be `[EXTERNAL]` or absent).
-            let body = match line.strip_prefix(b"[") {
-                Some(_) => &line[memchr::memchr(b'|', line)? + 1..],
-                None => line,
-            };
+            let (body, _) = opt(line_field).parse(line).ok()?;
             limit_usage(body)
         }
         t if is_usage_type(t) => {

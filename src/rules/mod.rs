@@ -339,37 +339,12 @@ fn regex_error_line(e: &regex::Error) -> String {
     }
 }
 
-/// One `[[rule]]` table exactly as written in TOML.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    id: String,
-    title: String,
-    severity: Severity,
-    literals: Vec<String>,
-    #[serde(default)]
-    regex: Option<String>,
-    #[serde(default)]
-    events: Vec<String>,
-    #[serde(default)]
-    overrides: Vec<String>,
-    #[serde(default)]
-    related: Vec<String>,
-    #[serde(default)]
-    fallback: bool,
-    #[serde(default)]
-    remedy: String,
-    #[serde(default)]
-    sample: String,
-}
+mod raw;
 
-/// A rules file: `[[rule]]` tables and nothing else.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    rule: Vec<toml::Spanned<RawRule>>,
-}
+/// One `[[rule]]` table, its severity read as a [`Severity`].
+type RawRule = raw::RawRule<Severity>;
+/// A rules file as written.
+type RawFile = raw::RawFile<Severity>;
 
 /// 1-based line number of a byte offset.
 fn line_of(src: &str, offset: usize) -> usize {

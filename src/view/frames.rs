@@ -3,6 +3,8 @@
 //! as the platform writes them in a subscriber's log (format.md M10). Consecutive lines
 //! that become the same `(ns)` collapse into one.
 
+use crate::event::payload::frame;
+use crate::event::payload::is_ident_byte;
 use memchr::memmem;
 use std::sync::OnceLock;
 
@@ -27,12 +29,9 @@ pub fn may_contain_frame(text: &[u8]) -> bool {
     })
 }
 
-#[inline]
-fn is_ident_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
-
-/// A hidden frame found at `start` of `line`: (end of the frame, namespace range).
+/// A hidden frame found at `start` of `line` (its prefix `prefix_len` bytes long): (end of
+/// the frame, namespace range). The frame's grammar is [`crate::event::payload::frame`]; a
+/// frame only starts where no name runs into it (`MyClass.ns.x` is none).
 fn frame_at(
     line: &[u8],
     start: usize,
@@ -45,36 +44,13 @@ fn frame_at(
             return None;
         }
     }
-    let ns_start = start + prefix_len;
-    let mut i = ns_start;
-    while i < line.len() && is_ident_byte(line[i]) {
-        i += 1;
-    }
-    if i == ns_start || line.get(i) != Some(&b'.') || !hides(&line[ns_start..i]) {
+    let (_, ns, len) = frame::namespaced(&line[start..])?;
+    if !hides(ns) {
         return None;
     }
-    let ns_end = i;
-    // The rest of the dotted path (classes, inner classes, method).
-    while i < line.len() && (is_ident_byte(line[i]) || matches!(line[i], b'.' | b'$' | b'<' | b'>'))
-    {
-        i += 1;
-    }
-    // `: line N, column M`
-    let rest = &line[i..];
-    if let Some(r) = rest.strip_prefix(b": line ") {
-        let digits = r.iter().take_while(|c| c.is_ascii_digit()).count();
-        let mut j = i + 7 + digits;
-        if digits > 0 {
-            if let Some(r2) = line[j..].strip_prefix(b", column ") {
-                let d2 = r2.iter().take_while(|c| c.is_ascii_digit()).count();
-                if d2 > 0 {
-                    j += 9 + d2;
-                }
-            }
-            i = j;
-        }
-    }
-    Some((i, ns_start, ns_end))
+    // `ns` follows the `Class.` or `Trigger.` prefix.
+    let ns_start = start + prefix_len;
+    Some((start + len, ns_start, ns_start + ns.len()))
 }
 
 /// Rewrite hidden frames in `text` into `out`. `hides` says whether a name is a hidden
