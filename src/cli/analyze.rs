@@ -41,6 +41,14 @@ pub struct Args {
     /// Most call-tree lines shown with --tree (the first ones in log order).
     #[arg(long, value_name = "N", default_value_t = 400)]
     pub tree_lines: usize,
+    /// `--redact CLASSES`: the report is made from the redacted log, so no masked value
+    /// appears in any format (docs/redaction.md).
+    #[command(flatten)]
+    pub redact: super::args::Redact,
+    /// With `--format html`: embed the log as the view shows it (redacted with
+    /// `--redact`), and link each finding to its line there.
+    #[arg(long)]
+    pub embed_log: bool,
     /// Extra known-error rules (`--rules FILE`).
     #[command(flatten)]
     pub rules: super::args::Rules,
@@ -96,9 +104,17 @@ pub fn run(args: Args) -> u8 {
         Err(code) => return code,
     };
     let cat: &Catalogue = &cat;
-    let mut input = match super::open_input(&args.input) {
+    let input = match super::open_input(&args.input) {
         Ok(i) => i,
         Err(code) => return code,
+    };
+    // Redacted (or, for an embedded log, held) in memory; the report counts the bytes read.
+    let (mut input, read) = match args.redact.redact {
+        None if !(args.embed_log && args.format == Format::Html) => (input, None),
+        spec => match crate::view::in_memory(input, spec) {
+            Ok((i, n)) => (i, Some(n)),
+            Err(e) => return super::fail(&e),
+        },
     };
     let opts = Options {
         view: args.scope.view.clone(),
@@ -110,17 +126,18 @@ pub fn run(args: Args) -> u8 {
     };
     let mut timeline = None;
     let result = if args.format == Format::Html {
-        analyze::html::analyze(&mut input, &opts, cat).map(|(r, t, n)| {
+        analyze::html::analyze(&mut input, &opts, cat, args.embed_log).map(|(r, t, n)| {
             timeline = Some((t, n));
             r
         })
     } else {
         analyze::analyze(&mut input, &opts, cat)
     };
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => return super::fail(&e),
     };
+    report.summary.bytes = read.unwrap_or(report.summary.bytes);
     if let Some(code) = super::not_a_log(&input.name, report.summary.logs, report.summary.bytes) {
         return code;
     }
@@ -145,7 +162,10 @@ pub fn run(args: Args) -> u8 {
     let res = match args.format {
         Format::Html => {
             let (t, n) = timeline.take().unwrap_or_default();
-            analyze::html::write(&mut out, &report, &t, &n, &Default::default())
+            let page = analyze::html::PageOptions {
+                redaction: args.redact.redact,
+            };
+            analyze::html::write(&mut out, &report, &t, &n, &page)
         }
         Format::Json => serde_json::to_writer(&mut out, &report)
             .map_err(std::io::Error::from)
