@@ -76,6 +76,8 @@ pub struct Timeline {
     /// (log line, time) of truncation markers.
     markers: Vec<(u64, u64)>,
     logs: u32,
+    /// With `--embed-log`: the log as the view shows it (see [`embedded_log`]).
+    pub log: Option<Vec<(u64, String)>>,
 }
 
 fn rows_field(first_line: &[u8]) -> Option<u64> {
@@ -196,11 +198,14 @@ impl Timeline {
     }
 }
 
-/// Analyze `input` as [`super::analyze`] does, and collect the [`Timeline`] in the same pass.
+/// Analyze `input` as [`super::analyze`] does, and collect the [`Timeline`] in the same
+/// pass; with `embed`, also the log as the view shows it (for an input held in memory, see
+/// [`crate::view::in_memory`]; a stream is read once, so it has none).
 pub fn analyze(
     input: &mut Input,
     opts: &super::Options,
     catalogue: &Catalogue,
+    embed: bool,
 ) -> Result<(Report, Timeline, Vec<String>), RunError> {
     let mut tracker = Tracker::new()
         .with_namespaces(opts.view.named_namespaces())
@@ -234,14 +239,49 @@ pub fn analyze(
     report.summary.bytes = summary.bytes;
     report.summary.events = summary.events;
     report.summary.logs = summary.logs;
+    if embed && input.as_slice().is_some() {
+        tl.log = Some(embedded_log(input, &opts.view, &opts.own)?);
+    }
     Ok((report, tl, nss))
+}
+
+/// The log as `dbglog view --as VIEW --own OWN` writes it, one entry per record that shows
+/// anything: the record's first line in the input (the number findings cite) and the text
+/// the view writes for it. A run of hidden records is the one marker line of its first
+/// record; every other record keeps its lines, so a line of the input maps to the last
+/// entry at or before it.
+pub fn embedded_log(
+    input: &mut Input,
+    view: &crate::view::ViewSpec,
+    own: &[String],
+) -> Result<Vec<(u64, String)>, RunError> {
+    let opts = crate::view::ViewOptions {
+        visibility: crate::view::Visibility::new(view, own),
+        ..Default::default()
+    };
+    let mut tracker = crate::view::tracker_for(&opts).without_closed();
+    let mut w = crate::view::ViewWriter::new(&opts);
+    let mut log = Vec::new();
+    let mut buf = Vec::new();
+    stream::run(input, &mut tracker, |item, t| {
+        buf.clear();
+        w.write_item(item, t, &mut buf)?;
+        if !buf.is_empty() {
+            let text = String::from_utf8_lossy(&buf);
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            log.push((item.record.line, text.to_string()));
+        }
+        Ok(())
+    })?;
+    Ok(log)
 }
 
 /// Page options.
 #[derive(Clone, Debug, Default)]
 pub struct PageOptions {
-    /// How the page's text was redacted (`None`: not redacted).
-    pub redaction: Option<String>,
+    /// The classes the log was redacted with before the analysis (`None`: not redacted).
+    pub redaction: Option<crate::view::RedactSpec>,
 }
 
 /// The data block of the page (one JSON object, read by the script).
@@ -265,6 +305,9 @@ struct Data<'a> {
     truncations: Vec<[u64; 2]>,
     wall: u64,
     file: &'a str,
+    /// With `--embed-log`: `[first line, text]` per record the view shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<&'a [(u64, String)]>,
 }
 
 fn visible_kind(e: EventType) -> bool {
@@ -278,7 +321,7 @@ fn visible_kind(e: EventType) -> bool {
     )
 }
 
-fn build_data<'a>(r: &'a Report, tl: &Timeline, nss: &[String]) -> Data<'a> {
+fn build_data<'a>(r: &'a Report, tl: &'a Timeline, nss: &[String]) -> Data<'a> {
     let hidden: Vec<bool> = nss
         .iter()
         .map(|n| r.hidden_namespaces.iter().any(|h| h == n))
@@ -406,6 +449,7 @@ fn build_data<'a>(r: &'a Report, tl: &Timeline, nss: &[String]) -> Data<'a> {
         truncations: tl.markers.iter().map(|&(l, t)| [t, l]).collect(),
         wall,
         file: &r.file,
+        log: tl.log.as_deref(),
     }
 }
 
@@ -463,6 +507,19 @@ pub fn csp() -> String {
     )
 }
 
+/// The timeline and the call tree: drawn by the script from the data block.
+const TIMELINE_SECTION: &str = "<section id=\"timeline\">\n<h2>Timeline</h2>\n<noscript><p>The timeline and the call tree need JavaScript; everything else on this page does not.</p></noscript>\n\
+<div class=\"legend\" id=\"legend\"></div>\n<div class=\"tools\"><button type=\"button\" id=\"zoom-in\">zoom in</button> <button type=\"button\" id=\"zoom-out\">zoom out</button> <button type=\"button\" id=\"zoom-reset\">reset</button> <span class=\"hint\">wheel: zoom · drag: pan · hover: details</span> <span id=\"culled\" class=\"hint\"></span></div>\n\
+<div class=\"chart\" id=\"chart\"><canvas id=\"flame\" width=\"1200\" height=\"300\"></canvas><div id=\"tip\" class=\"tip\" hidden></div></div>\n</section>\n\
+<section id=\"calltree\">\n<h2>Call tree</h2>\n<div class=\"tools\"><label>namespace <select id=\"tree-ns\"><option value=\"\">all</option></select></label> <label>text <input id=\"tree-q\" type=\"search\" placeholder=\"filter\"></label> <button type=\"button\" id=\"tree-expand\">expand all</button> <button type=\"button\" id=\"tree-collapse\">collapse all</button> <span id=\"tree-count\" class=\"hint\"></span></div>\n\
+<table class=\"tree\"><thead><tr><th>frame</th><th>namespace</th><th>total ms</th><th>self ms</th><th>SOQL</th><th>DML</th><th>rows</th><th>log line</th></tr></thead><tbody id=\"tree-body\"></tbody></table>\n</section>\n";
+
+/// The embedded log's place: filled by the script, a window of lines at a time.
+const LOG_SECTION: &str = "<section id=\"log\">\n<h2>Log (as this view shows it)</h2>\n\
+<noscript><p>The embedded log needs JavaScript.</p></noscript>\n\
+<div class=\"tools\"><button type=\"button\" id=\"log-prev\">earlier</button> <button type=\"button\" id=\"log-next\">later</button> <label>line <input id=\"log-go\" type=\"number\" min=\"1\"></label> <span id=\"log-count\" class=\"hint\"></span></div>\n\
+<div class=\"log\" id=\"log-body\"></div>\n</section>\n";
+
 fn ms(n: u64) -> String {
     format!("{:.3}", n as f64 / 1e6)
 }
@@ -478,7 +535,6 @@ pub fn write<W: Write>(
 ) -> io::Result<()> {
     let data = build_data(r, tl, nss);
     let mut h = String::with_capacity(64 * 1024);
-    let s = &r.summary;
     let title = format!("dbglog analyze: {}", r.file);
     let _ = write!(
         h,
@@ -492,7 +548,45 @@ pub fn write<W: Write>(
         esc(&title),
         CSS
     );
-    // Header.
+    header(&mut h, r, opts);
+    h.push_str("<main>\n");
+    findings(&mut h, r, data.log.is_some());
+    h.push_str(TIMELINE_SECTION);
+    if data.log.is_some() {
+        h.push_str(LOG_SECTION);
+    }
+    limits(&mut h, r);
+    for (id, title, t) in [
+        ("soql", "SOQL", &r.soql),
+        ("dml", "DML", &r.dml),
+        ("sosl", "SOSL", &r.sosl),
+    ] {
+        if id == "sosl" && t.count == 0 {
+            continue;
+        }
+        statement_table(&mut h, id, title, t);
+    }
+
+    methods(&mut h, r);
+    h.push_str("</main>\n");
+    let _ = writeln!(
+        h,
+        "<footer>Made by dbglog {} from the analyze report (schema {}); no request leaves this page.</footer>",
+        env!("CARGO_PKG_VERSION"),
+        r.schema_version
+    );
+    w.write_all(h.as_bytes())?;
+    w.write_all(b"<script type=\"application/json\" id=\"data\">")?;
+    w.write_all(script_json(&data).as_bytes())?;
+    w.write_all(b"</script>\n<script>")?;
+    w.write_all(JS.as_bytes())?;
+    w.write_all(b"</script>\n</body>\n</html>\n")?;
+    Ok(())
+}
+
+/// The header: file, view, redaction, levels and the other facts, then the verdict line.
+fn header(h: &mut String, r: &Report, opts: &PageOptions) {
+    let s = &r.summary;
     let _ = write!(
         h,
         "<header>\n<h1>dbglog analyze <span class=\"file\">{}</span></h1>\n<dl class=\"meta\">",
@@ -513,7 +607,10 @@ pub fn write<W: Write>(
         ("View", format!("{}{hidden}", r.view)),
         (
             "Redaction",
-            opts.redaction.clone().unwrap_or_else(|| "none".into()),
+            opts.redaction.map_or_else(
+                || "none".into(),
+                |c| format!("{c} (the log was redacted before the analysis)"),
+            ),
         ),
         (
             "Debug levels",
@@ -556,9 +653,19 @@ pub fn write<W: Write>(
         esc(&v.status.to_uppercase()),
         esc(&v.headline)
     );
-    h.push_str("</header>\n<main>\n");
+    h.push_str("</header>\n");
+}
 
-    // Findings.
+/// The findings table, in the Report's order; with an embedded log each log line links to
+/// its line there.
+fn findings(h: &mut String, r: &Report, linked: bool) {
+    let link = |n: u64| {
+        if linked {
+            format!("<a href=\"#L{n}\" class=\"line\">{n}</a>")
+        } else {
+            n.to_string()
+        }
+    };
     let _ = write!(
         h,
         "<section id=\"findings\">\n<h2>Findings ({})</h2>\n",
@@ -585,8 +692,10 @@ pub fn write<W: Write>(
                 .map(|x| format!("<div class=\"remedy\">→ {}</div>", esc(x)))
                 .unwrap_or_default();
             let log_line = match f.fatal_line {
-                Some(fl) if fl != f.log_line => format!("{} (FATAL_ERROR at {fl})", f.log_line),
-                _ => f.log_line.to_string(),
+                Some(fl) if fl != f.log_line => {
+                    format!("{} (FATAL_ERROR at {})", link(f.log_line), link(fl))
+                }
+                _ => link(f.log_line),
             };
             let _ = writeln!(
                 h,
@@ -598,25 +707,17 @@ pub fn write<W: Write>(
                 esc(&ns),
                 esc(&method),
                 f.source_line.map_or("-".into(), |l| l.to_string()),
-                esc(&log_line),
+                log_line,
                 n = i + 1,
             );
         }
         h.push_str("</tbody></table>\n");
     }
     h.push_str("</section>\n");
+}
 
-    // Timeline and call tree (drawn by the script from the data block).
-    let _ = write!(
-        h,
-        "<section id=\"timeline\">\n<h2>Timeline</h2>\n<noscript><p>The timeline and the call tree need JavaScript; everything else on this page does not.</p></noscript>\n\
-         <div class=\"legend\" id=\"legend\"></div>\n<div class=\"tools\"><button type=\"button\" id=\"zoom-in\">zoom in</button> <button type=\"button\" id=\"zoom-out\">zoom out</button> <button type=\"button\" id=\"zoom-reset\">reset</button> <span class=\"hint\">wheel: zoom · drag: pan · hover: details</span> <span id=\"culled\" class=\"hint\"></span></div>\n\
-         <div class=\"chart\" id=\"chart\"><canvas id=\"flame\" width=\"1200\" height=\"300\"></canvas><div id=\"tip\" class=\"tip\" hidden></div></div>\n</section>\n\
-         <section id=\"calltree\">\n<h2>Call tree</h2>\n<div class=\"tools\"><label>namespace <select id=\"tree-ns\"><option value=\"\">all</option></select></label> <label>text <input id=\"tree-q\" type=\"search\" placeholder=\"filter\"></label> <button type=\"button\" id=\"tree-expand\">expand all</button> <button type=\"button\" id=\"tree-collapse\">collapse all</button> <span id=\"tree-count\" class=\"hint\"></span></div>\n\
-         <table class=\"tree\"><thead><tr><th>frame</th><th>namespace</th><th>total ms</th><th>self ms</th><th>SOQL</th><th>DML</th><th>rows</th><th>log line</th></tr></thead><tbody id=\"tree-body\"></tbody></table>\n</section>\n"
-    );
-
-    // Limits.
+/// Governor limits, one table per namespace, as bars against their maximum.
+fn limits(h: &mut String, r: &Report) {
     h.push_str("<section id=\"limits\">\n<h2>Governor limits (one pool per namespace)</h2>\n");
     if r.limits.is_empty() {
         h.push_str("<p>no LIMIT_USAGE_FOR_NS blocks</p>\n");
@@ -650,19 +751,10 @@ pub fn write<W: Write>(
         h.push_str("</tbody></table>\n");
     }
     h.push_str("</section>\n");
+}
 
-    for (id, title, t) in [
-        ("soql", "SOQL", &r.soql),
-        ("dml", "DML", &r.dml),
-        ("sosl", "SOSL", &r.sosl),
-    ] {
-        if id == "sosl" && t.count == 0 {
-            continue;
-        }
-        statement_table(&mut h, id, title, t);
-    }
-
-    // Methods and namespaces.
+/// Top methods, time per namespace, heap and log issues.
+fn methods(h: &mut String, r: &Report) {
     h.push_str("<section id=\"methods\">\n<h2>Top methods by self time</h2>\n<table class=\"sortable\"><thead><tr><th>method</th><th>namespace</th><th data-type=\"num\">calls</th><th data-type=\"num\">total ms</th><th data-type=\"num\">self ms</th></tr></thead><tbody>\n");
     for m in &r.methods {
         let _ = writeln!(
@@ -707,20 +799,7 @@ pub fn write<W: Write>(
             .collect();
         let _ = writeln!(h, "<p>Log issues: {}</p>", esc(&v.join(", ")));
     }
-    h.push_str("</section>\n</main>\n");
-    let _ = writeln!(
-        h,
-        "<footer>Made by dbglog {} from the analyze report (schema {}); no request leaves this page.</footer>",
-        env!("CARGO_PKG_VERSION"),
-        r.schema_version
-    );
-    w.write_all(h.as_bytes())?;
-    w.write_all(b"<script type=\"application/json\" id=\"data\">")?;
-    w.write_all(script_json(&data).as_bytes())?;
-    w.write_all(b"</script>\n<script>")?;
-    w.write_all(JS.as_bytes())?;
-    w.write_all(b"</script>\n</body>\n</html>\n")?;
-    Ok(())
+    h.push_str("</section>\n");
 }
 
 fn statement_table(h: &mut String, id: &str, title: &str, t: &StatementTable) {

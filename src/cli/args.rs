@@ -4,7 +4,7 @@
 
 use crate::output;
 use crate::rules::Catalogue;
-use crate::view::{self, ViewSpec, Visibility};
+use crate::view::{self, RedactSpec, ViewSpec, Visibility};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -46,6 +46,17 @@ pub fn parse_ns(s: &str) -> Result<String, String> {
             "bad namespace '{s}': namespaces are letters, digits and _ (starting with a letter)"
         ))
     }
+}
+
+/// `--redact CLASSES`: what personal data and secrets are masked (docs/redaction.md).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Redact {
+    /// Mask personal data and secrets: `pii` (e-mails, tokens, passwords and other
+    /// secrets, API and private keys), plus any of `ids` (record ids), `contact` (phone
+    /// numbers), `cards` (card numbers), `ip` (IP addresses), comma-separated (`pii,ids`);
+    /// `all` for every class. Works with every view; see docs/redaction.md.
+    #[arg(long, value_name = "CLASSES")]
+    pub redact: Option<RedactSpec>,
 }
 
 /// `--rules FILE`: known-error rules added to the builtin catalogue.

@@ -4,7 +4,7 @@ use super::args::Markers;
 use crate::cli::exit;
 use crate::output;
 use crate::view::reduce::{self, Levels, TypeSet};
-use crate::view::{self, RedactSpec, ReduceSpec, ViewOptions, Visibility};
+use crate::view::{self, ReduceSpec, ViewOptions, Visibility};
 use std::io::Write;
 
 /// Arguments of `dbglog view`.
@@ -21,12 +21,9 @@ pub struct Args {
     /// `every` = one per hidden event, as Salesforce writes them.
     #[arg(long, value_enum, value_name = "STYLE", default_value = "run")]
     pub markers: Markers,
-    /// Mask personal data and secrets: `pii` (e-mails, tokens, passwords and other
-    /// secrets, API and private keys), plus any of `ids` (record ids), `contact` (phone
-    /// numbers), `cards` (card numbers), `ip` (IP addresses), comma-separated (`pii,ids`);
-    /// `all` for every class. Works with every view; see docs/redaction.md.
-    #[arg(long, value_name = "CLASSES")]
-    pub redact: Option<RedactSpec>,
+    /// `--redact CLASSES`.
+    #[command(flatten)]
+    pub redact: super::args::Redact,
     /// Write to this file instead of stdout (through a temporary file renamed into place
     /// on success). Refused when it is the input itself: see `--in-place`.
     #[arg(
@@ -114,7 +111,7 @@ pub fn run(args: Args) -> u8 {
     let opts = ViewOptions {
         visibility: Visibility::new(&args.scope.view, &args.scope.own),
         markers: args.markers.into(),
-        redact: args.redact,
+        redact: args.redact.redact,
         reduce: args.reduce.spec(),
     };
     // UTF-16 input is read as UTF-8; give the output the input's encoding back.

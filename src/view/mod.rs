@@ -69,6 +69,33 @@ pub fn write_view_with<W: Write + ?Sized>(
     )
 }
 
+/// The input held in memory under its name, redacted as `dbglog view --as full --redact
+/// SPEC` writes it when `redact` is given, and the bytes read (as a run's summary counts
+/// them). A redacted log has the same lines and events as the original
+/// (docs/redaction.md), so whatever is computed from it cites the original's line
+/// numbers. An input already in memory and not redacted is returned as it is.
+pub fn in_memory(mut input: Input, redact: Option<RedactSpec>) -> Result<(Input, u64), RunError> {
+    if redact.is_none() {
+        if let Some(whole) = input.as_slice() {
+            let n = whole.len() as u64;
+            return Ok((input, n));
+        }
+    }
+    let opts = ViewOptions {
+        visibility: Visibility {
+            full: true,
+            visible: Vec::new(),
+        },
+        redact,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let summary = write_view(&mut input, &opts, &mut out)?;
+    let mut held = crate::input::from_bytes(&input.name, out);
+    held.encoding = input.encoding;
+    Ok((held, summary.bytes))
+}
+
 /// The view as a consumer of a run: each record goes through the view writer; one that
 /// the view shows as it is joins the run of input [`Runs`] defers.
 struct ViewSink<'a, W: Write + ?Sized> {

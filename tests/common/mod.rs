@@ -1,6 +1,8 @@
 //! Shared test helpers: fixture paths, the binary, and the corpus rule.
 #![allow(dead_code)]
 
+pub mod leak;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -177,6 +177,7 @@
     t0 = Math.max(0, Math.min(t0, wall - span));
     view.t0 = t0; view.t1 = t0 + span;
     draw();
+    body.setAttribute("data-zoom", String(wall / (view.t1 - view.t0)));
   }
   function pos(ev) { var r = canvas.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; }
   canvas.addEventListener("wheel", function (ev) { ev.preventDefault(); zoom(ev.deltaY < 0 ? 0.8 : 1.25, pos(ev)[0]); }, { passive: false });
@@ -188,7 +189,8 @@
     if (drag) {
       var dt = (ev.clientX - drag.x) / width * (drag.t1 - drag.t0);
       var span = drag.t1 - drag.t0, t0 = Math.max(0, Math.min(drag.t0 - dt, wall - span));
-      view.t0 = t0; view.t1 = t0 + span; draw(); tip.hidden = true; return;
+      view.t0 = t0; view.t1 = t0 + span; draw(); tip.hidden = true;
+      body.setAttribute("data-view-start", String(Math.round(t0))); return;
     }
     var i = frameAt(p[0], p[1]);
     if (i < 0) { tip.hidden = true; return; }
@@ -202,8 +204,8 @@
     var p = pos(ev), i = frameAt(p[0], p[1]);
     if (i >= 0) { var f = F[i], pad = (f[E] - f[S]) * 0.05 + 1000; view.t0 = Math.max(0, f[S] - pad); view.t1 = Math.min(wall, f[E] + pad); draw(); }
   });
-  document.getElementById("zoom-in").addEventListener("click", function () { zoom(0.5); body.setAttribute("data-zoom", String(wall / (view.t1 - view.t0))); });
-  document.getElementById("zoom-out").addEventListener("click", function () { zoom(2); body.setAttribute("data-zoom", String(wall / (view.t1 - view.t0))); });
+  document.getElementById("zoom-in").addEventListener("click", function () { zoom(0.5); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoom(2); });
   document.getElementById("zoom-reset").addEventListener("click", function () { view.t0 = 0; view.t1 = wall; draw(); });
   window.addEventListener("resize", resize);
 
@@ -237,7 +239,10 @@
     td.appendChild(document.createTextNode(nm(f)));
     td.title = D.kinds[f[KIND]] + " " + D.names[f[NAME]];
     tr.appendChild(td);
-    [D.ns[f[NS]], ms(f[E] - f[S]) + (f[FLAGS] & 1 ? "*" : ""), ms(f[SELF]), f[SOQL], f[DML], f[ROWS], f[LINE]].forEach(function (v) { tr.appendChild(el("td", v)); });
+    [D.ns[f[NS]], ms(f[E] - f[S]) + (f[FLAGS] & 1 ? "*" : ""), ms(f[SELF]), f[SOQL], f[DML], f[ROWS]].forEach(function (v) { tr.appendChild(el("td", v)); });
+    var lc = el("td");
+    if (D.log) { var a = el("a", f[LINE], "line"); a.setAttribute("href", "#L" + f[LINE]); lc.appendChild(a); } else lc.textContent = String(f[LINE]);
+    tr.appendChild(lc);
     return tr;
   }
   function renderTree() {
@@ -278,6 +283,56 @@
   document.getElementById("tree-expand").addEventListener("click", function () { for (var j = 0; j < F.length; j++) if (kids[j].length) open[j] = true; renderTree(); });
   document.getElementById("tree-collapse").addEventListener("click", function () { open = {}; renderTree(); });
 
+  // ---- Embedded log (--embed-log) --------------------------------------------------
+  // D.log holds [first line, text] per record the view shows; its lines keep the input's
+  // numbers. A window of LOG_WIN lines is in the DOM at a time.
+  var showLine = null;
+  if (D.log) (function () {
+    var nums = [], texts = [];
+    D.log.forEach(function (r) {
+      var parts = r[1].split("\n");
+      for (var j = 0; j < parts.length; j++) { nums.push(r[0] + j); texts.push(parts[j].replace(/\r$/, "")); }
+    });
+    var box = document.getElementById("log-body"), LOG_WIN = 400, at = 0, hl = -1;
+    function find(line) {
+      var lo = 0, hi = nums.length - 1, r = 0;
+      while (lo <= hi) { var m = (lo + hi) >> 1; if (nums[m] <= line) { r = m; lo = m + 1; } else hi = m - 1; }
+      return r;
+    }
+    function render(from) {
+      at = Math.max(0, Math.min(from, nums.length - LOG_WIN));
+      while (box.firstChild) box.removeChild(box.firstChild);
+      var frag = document.createDocumentFragment(), end = Math.min(nums.length, at + LOG_WIN);
+      for (var k = at; k < end; k++) {
+        var row = el("div", null, k === hl ? "ll hl" : "ll");
+        row.id = "L" + nums[k];
+        row.appendChild(el("span", nums[k], "ln"));
+        row.appendChild(el("span", texts[k], "lt"));
+        frag.appendChild(row);
+      }
+      box.appendChild(frag);
+      document.getElementById("log-count").textContent = nums.length ? "lines " + nums[at] + "–" + nums[end - 1] + " of " + nums[nums.length - 1] + " (" + nums.length + " shown by this view)" : "empty";
+    }
+    showLine = function (line) {
+      hl = find(line);
+      render(hl - LOG_WIN / 4);
+      var r = box.querySelector(".hl");
+      if (r) r.scrollIntoView({ block: "center" });
+      body.setAttribute("data-log-line", String(nums[hl]));
+    };
+    document.getElementById("log-prev").addEventListener("click", function () { render(at - LOG_WIN); });
+    document.getElementById("log-next").addEventListener("click", function () { render(at + LOG_WIN); });
+    document.getElementById("log-go").addEventListener("change", function (ev) { var n = parseInt(ev.target.value, 10); if (n > 0) showLine(n); });
+    document.addEventListener("click", function (ev) {
+      var a = ev.target.closest ? ev.target.closest("a.line") : null;
+      if (!a) return;
+      var m = /^#L(\d+)$/.exec(a.getAttribute("href") || "");
+      if (m) { ev.preventDefault(); showLine(parseInt(m[1], 10)); }
+    });
+    window.addEventListener("hashchange", function () { var m = /^#L(\d+)$/.exec(location.hash); if (m) showLine(parseInt(m[1], 10)); });
+    render(0);
+  })();
+
   // Unfold the first levels when the tree is small.
   if (F.length <= 500) {
     for (i = 0; i < F.length; i++) if (kids[i].length) open[i] = true;
@@ -291,6 +346,8 @@
     resize();
     body.setAttribute("data-legend", usedNs.map(function (n) { return D.ns[n]; }).join(","));
     body.setAttribute("data-timeline", "ok");
+    var m = /^#L(\d+)$/.exec(location.hash);
+    if (m && showLine) showLine(parseInt(m[1], 10));
   } catch (e) {
     body.setAttribute("data-timeline", "error: " + e);
     throw e;
