@@ -221,7 +221,15 @@ fn nested_heap_allocations_have_known_net_gross_and_peak() {
             "computed_peak_bytes": 150,
             "reported_bytes": 0,
             "used_bytes": 150,
-            "source": "allocations"
+            "source": "allocations",
+            "peak_at": {"bytes": 150, "source": "allocations", "log_line": 7,
+                        "namespace": "(default)", "method": "Ledger.inner()"},
+            "by_method": [
+                {"namespace": "(default)", "name": "Ledger.outer()", "count": 1,
+                 "self_bytes": 110, "total_bytes": 180, "peak_bytes": 150},
+                {"namespace": "(default)", "name": "Ledger.inner()", "count": 1,
+                 "self_bytes": 70, "total_bytes": 70, "peak_bytes": 50}
+            ]
         })
     );
 }
