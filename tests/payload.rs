@@ -1,9 +1,7 @@
-//! The payload grammars (`dbglog::event::payload`) against the hand parsers they replace
-//! in `src/analyze/`, on every event of every fixture and corpus log: the same answers.
-//!
-//! The `hand` module holds those hand parsers as they are written in `src/analyze/mod.rs`
-//! (which is being split into files by another change): once analyze calls the nom
-//! parsers, the module and the comparisons go and the grammars' own unit tests remain.
+//! The payload grammars (`dbglog::event::payload`) against an oracle: hand-written
+//! parsers of the same fields (the `hand` module), on every event of every fixture and
+//! corpus log. Two independent readings of each grammar must give the same answers on
+//! every real event; the grammars' own unit tests cover malformed input.
 
 mod common;
 

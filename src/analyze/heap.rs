@@ -3,6 +3,7 @@
 //! `Maximum heap size` the limits blocks report.
 
 use super::{Analyzer, Heap, HeapSummary, MethodRow, NsLimits};
+use crate::event::payload::heap;
 use crate::event::{Event, EventType};
 use crate::namespace::NsId;
 use crate::track::Tracker;
@@ -28,36 +29,20 @@ impl Heap {
     }
 }
 
-/// `Bytes:N` of a heap event (`HEAP_ALLOCATE|[31]|Bytes:24`, `BULK_HEAP_ALLOCATE|Bytes:8`).
-fn heap_bytes(first_line: &[u8]) -> Option<i64> {
-    let p = memchr::memmem::find(first_line, b"Bytes:")? + 6;
-    let v = &first_line[p..];
-    let (neg, v) = match v.strip_prefix(b"-") {
-        Some(r) => (true, r),
-        None => (false, v),
-    };
-    let n = v
-        .iter()
-        .take_while(|c| c.is_ascii_digit() || **c == b',')
-        .count();
-    let b = crate::event::parse::parse_u64_commas(&v[..n])? as i64;
-    Some(if neg { -b } else { b })
-}
-
 impl<'c> Analyzer<'c> {
     /// Account for the heap event `ev`, if it is one, in the frames open after it.
     pub(super) fn heap_item(&mut self, t: &Tracker, ev: &Event<'_>, ns: NsId) {
         self.sync_heap(t);
         match ev.etype() {
             EventType::HeapAllocate | EventType::BulkHeapAllocate => {
-                if let Some(b) = heap_bytes(ev.first_line()) {
+                if let Some(b) = heap::bytes(ev.first_line()) {
                     self.heap_event(b);
                     let (peak, ns) = (self.heap_log.peak, ns);
                     self.memory.after_heap_event(peak, ev.line, ns, t);
                 }
             }
             EventType::HeapDeallocate => {
-                if let Some(b) = heap_bytes(ev.first_line()) {
+                if let Some(b) = heap::bytes(ev.first_line()) {
                     self.heap_event(-b);
                 }
             }
@@ -131,16 +116,7 @@ impl<'c> Analyzer<'c> {
 #[cfg(test)]
 mod tests {
     use super::super::testlog::{json, report};
-    use super::heap_bytes;
     use serde_json::json;
-
-    #[test]
-    fn bytes_of_heap_events() {
-        assert_eq!(heap_bytes(b"HEAP_ALLOCATE|[31]|Bytes:24"), Some(24));
-        assert_eq!(heap_bytes(b"BULK_HEAP_ALLOCATE|Bytes:1,024"), Some(1024));
-        assert_eq!(heap_bytes(b"HEAP_DEALLOCATE|[9]|Bytes:-8"), Some(-8));
-        assert_eq!(heap_bytes(b"HEAP_ALLOCATE|[31]"), None);
-    }
 
     const LOG: &str = "(100)|EXECUTION_STARTED
         (110)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex

@@ -17,6 +17,7 @@
 //! `docs/html.md`.
 
 use super::{Report, StatementTable};
+use crate::event::payload::dml;
 use crate::event::EventType;
 use crate::framing::RecordKind;
 use crate::input::Input;
@@ -80,12 +81,6 @@ pub struct Timeline {
     pub log: Option<Vec<(u64, String)>>,
 }
 
-fn rows_field(first_line: &[u8]) -> Option<u64> {
-    let p = memchr::memrchr(b'|', first_line).map_or(0, |p| p + 1);
-    let v = first_line[p..].strip_prefix(b"Rows:")?;
-    crate::event::parse::parse_u64_commas(v)
-}
-
 impl Timeline {
     fn intern(&mut self, s: &[u8]) -> u32 {
         let s = &s[..s.len().min(NAME_CAP)];
@@ -129,7 +124,7 @@ impl Timeline {
         }
         match ev.etype() {
             EventType::DmlBegin => {
-                if let Some(r) = rows_field(ev.first_line()) {
+                if let Some(r) = dml::rows(ev.first_line()) {
                     self.dml_rows.insert(ev.line, r);
                 }
             }
@@ -159,7 +154,7 @@ impl Timeline {
             EventType::SoqlExecuteBegin => {
                 c[0] = 1;
                 if let Some(e) = ev.filter(|e| e.etype() == EventType::SoqlExecuteEnd) {
-                    c[2] = rows_field(e.first_line()).unwrap_or(0);
+                    c[2] = dml::rows(e.first_line()).unwrap_or(0);
                 }
             }
             EventType::DmlBegin => {

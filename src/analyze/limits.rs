@@ -6,6 +6,7 @@ use super::findings::{Ctx, Ident, Keep};
 use super::namespaces::NsAcc;
 use super::statements::block_index;
 use super::{lossy, Analyzer, LimitRow, NsLimits};
+use crate::event::payload::limit;
 use crate::event::{Event, EventType};
 use crate::namespace::{Namespaces, NsId};
 use crate::rules::Severity;
@@ -27,28 +28,6 @@ pub(super) struct LimitAcc {
     close_lines: u64,
     first_close_line: u64,
     last_close_line: u64,
-}
-
-/// Parse `  Label: N out of M[ ******* CLOSE TO LIMIT]`.
-fn limit_line(l: &[u8]) -> Option<(&[u8], u64, u64, bool)> {
-    let l = l.strip_suffix(b"\r").unwrap_or(l);
-    let start = l.iter().position(|c| !c.is_ascii_whitespace())?;
-    let l = &l[start..];
-    let colon = memchr::memchr(b':', l)?;
-    let label = &l[..colon];
-    let rest = l[colon + 1..].strip_prefix(b" ")?;
-    let digits = |b: &[u8]| {
-        b.iter()
-            .take_while(|c| c.is_ascii_digit() || **c == b',')
-            .count()
-    };
-    let n = digits(rest);
-    let used = crate::event::parse::parse_u64_commas(&rest[..n])?;
-    let after = rest[n..].strip_prefix(b" out of ")?;
-    let m = digits(after);
-    let max = crate::event::parse::parse_u64_commas(&after[..m])?;
-    let close = memchr::memchr(b'*', &after[m..]).is_some();
-    Some((label, used, max, close))
 }
 
 fn pct(used: u64, max: u64) -> u64 {
@@ -79,9 +58,9 @@ impl<'c> Analyzer<'c> {
         let line0 = ev.line;
         let mut rows: Vec<(u32, u64, u64, bool, u64)> = Vec::new();
         for (i, l) in body.split(|&c| c == b'\n').enumerate().skip(1) {
-            if let Some((label, used, max, close)) = limit_line(l) {
-                let id = self.labels.id(label);
-                rows.push((id, used, max, close, line0 + i as u64));
+            if let Some(x) = limit::line(l) {
+                let id = self.labels.id(x.label);
+                rows.push((id, x.used, x.max, x.close, line0 + i as u64));
             }
         }
         let labels = &self.labels;
@@ -282,21 +261,7 @@ impl<'c> Analyzer<'c> {
 #[cfg(test)]
 mod tests {
     use super::super::testlog::{json, report};
-    use super::limit_line;
     use serde_json::json;
-
-    #[test]
-    fn limit_lines() {
-        assert_eq!(
-            limit_line(b"  Number of SOQL queries: 1 out of 100"),
-            Some((&b"Number of SOQL queries"[..], 1, 100, false))
-        );
-        assert_eq!(
-            limit_line(b"  Maximum CPU time: 9,500 out of 10,000 ******* CLOSE TO LIMIT\r"),
-            Some((&b"Maximum CPU time"[..], 9500, 10000, true))
-        );
-        assert_eq!(limit_line(b"  Number of SOQL queries: none"), None);
-    }
 
     const LOG: &str = "(100)|EXECUTION_STARTED
         (200)|CUMULATIVE_LIMIT_USAGE

@@ -65,6 +65,7 @@ pub use report::*;
 pub use statements::LOOP_THRESHOLD;
 pub use verdict::Verdict;
 
+use crate::event::payload::user_info::UserInfo;
 use crate::event::usage;
 use crate::event::{Event, EventType};
 use crate::framing::RecordKind;
@@ -336,7 +337,7 @@ impl<'c> Analyzer<'c> {
             EventType::SoslExecuteBegin => self.statement(item, t, ev, Stmt::Sosl),
             t0 if usage::is_usage_type(t0) => self.usage_line(item, t, ev),
             EventType::UserInfo if self.user.is_none() => {
-                self.user = ev.field(2).map(lossy);
+                self.user = UserInfo::parse(ev.first_line()).map(|u| lossy(u.user_name));
             }
             EventType::CodeUnitStarted => self.code_unit(t),
             EventType::SoqlExecuteBegin => self.statement(item, t, ev, Stmt::Soql),

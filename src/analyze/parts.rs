@@ -3,7 +3,6 @@
 //! and the code that called into a package, which the verdict names.
 
 use super::findings::{is_method_frame, Ctx, Ident, Keep};
-use super::statements::rows_field;
 use super::{coverage, Analyzer};
 use crate::event::{Event, EventType};
 use crate::stream::Item;
@@ -31,7 +30,9 @@ impl Analyzer<'_> {
                 let ctx = self.ctx(item, t);
                 self.lint.begin(query, ctx, ev.line);
             }
-            EventType::SoqlExecuteEnd => self.lint.end(rows_field(ev.first_line()).unwrap_or(0)),
+            EventType::SoqlExecuteEnd => self
+                .lint
+                .end(crate::event::payload::dml::rows(ev.first_line()).unwrap_or(0)),
             _ => {}
         }
     }

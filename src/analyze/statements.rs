@@ -6,6 +6,7 @@
 use super::findings::{Ident, Keep, NONE};
 use super::intern::FastMap;
 use super::{cap_text, lossy, Analyzer, NsStatements, StatementRow, StatementTable};
+use crate::event::payload::{dml, explain};
 use crate::event::usage::{self, Limit};
 use crate::event::{Event, EventType};
 use crate::namespace::{Namespaces, NsId};
@@ -66,36 +67,6 @@ pub(super) fn block_index(label: &[u8]) -> Option<usize> {
 /// against the SOQL limit.
 fn is_mdt_query(q: &[u8]) -> bool {
     q.windows(5).any(|w| w.eq_ignore_ascii_case(b"__mdt"))
-}
-
-/// The `Rows:N` of the last field (`SOQL_EXECUTE_END|[17]|Rows:6`, `DML_BEGIN|…|Rows:1`).
-pub(super) fn rows_field(first_line: &[u8]) -> Option<u64> {
-    let p = memchr::memrchr(b'|', first_line).map_or(0, |p| p + 1);
-    let v = first_line[p..].strip_prefix(b"Rows:")?;
-    crate::event::parse::parse_u64_commas(v)
-}
-
-/// `relativeCost 2.3` → 2.3
-fn relative_cost(b: &[u8]) -> Option<f64> {
-    let p = memchr::memmem::find(b, b"relativeCost ")? + 13;
-    let n = b[p..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit() || **c == b'.')
-        .count();
-    std::str::from_utf8(&b[p..p + n]).ok()?.parse().ok()
-}
-
-/// DML frame name as the tracker writes it: `Op:Insert|Type:Case` (no line, no rows).
-fn dml_name<'a>(ev: &Event<'a>) -> &'a [u8] {
-    let body = ev.first_line();
-    let body = match memchr::memchr(b'|', body) {
-        Some(p) if body.starts_with(b"[") => &body[p + 1..],
-        _ => body,
-    };
-    match memchr::memrchr(b'|', body) {
-        Some(p) if body[p + 1..].starts_with(b"Rows:") => &body[..p],
-        _ => body,
-    }
 }
 
 impl<'c> Analyzer<'c> {
@@ -177,13 +148,13 @@ impl<'c> Analyzer<'c> {
             _ => match kind {
                 Stmt::Soql => ev.field(2).unwrap_or(b""),
                 Stmt::Sosl => ev.field(1).unwrap_or(b""),
-                Stmt::Dml => dml_name(ev),
+                Stmt::Dml => dml::name(ev.first_line()),
             },
         };
         let stmt = self.stmts.id(name);
         let ns = item.loc.frame_ns;
         let rows = match kind {
-            Stmt::Dml => rows_field(ev.first_line()).unwrap_or(0),
+            Stmt::Dml => dml::rows(ev.first_line()).unwrap_or(0),
             _ => 0,
         };
         let mdt = kind == Stmt::Soql && is_mdt_query(name);
@@ -226,7 +197,7 @@ impl<'c> Analyzer<'c> {
     pub(super) fn explain(&mut self, item: &Item<'_>, t: &Tracker, ev: &Event<'_>) {
         let text = ev.field(1).unwrap_or(b"");
         let scan = text.starts_with(b"TableScan");
-        let cost = relative_cost(text);
+        let cost = explain::relative_cost(text);
         let expensive = cost.is_some_and(|c| c > 1.0);
         if !(scan || expensive) {
             return;
@@ -276,7 +247,7 @@ impl<'c> Analyzer<'c> {
         s.time += f.total;
         if end != EventType::DmlEnd && f.how == CloseKind::Exit {
             if let Some(ev) = ev.filter(|e| e.etype() == end) {
-                let rows = rows_field(ev.first_line()).unwrap_or(0);
+                let rows = dml::rows(ev.first_line()).unwrap_or(0);
                 s.rows += rows;
                 if end == EventType::SoqlExecuteEnd {
                     let i = f.ns.0 as usize;
@@ -474,34 +445,7 @@ impl<'c> Analyzer<'c> {
 #[cfg(test)]
 mod tests {
     use super::super::testlog::{json, report};
-    use super::{dml_name, relative_cost, rows_field};
     use serde_json::json;
-
-    #[test]
-    fn fields_of_statement_events() {
-        assert_eq!(rows_field(b"SOQL_EXECUTE_END|[17]|Rows:6"), Some(6));
-        assert_eq!(rows_field(b"SOQL_EXECUTE_END|[17]"), None);
-        assert_eq!(
-            relative_cost(b"TableScan on A : [], relativeCost 2.3"),
-            Some(2.3)
-        );
-    }
-
-    #[test]
-    fn dml_names() {
-        let log = "61.0 DB,INFO\n08:00:00.1 (100)|DML_BEGIN|[27]|Op:Insert|Type:Case|Rows:1\n";
-        let mut input = crate::input::from_bytes("t.log", log.as_bytes().to_vec());
-        let mut names = Vec::new();
-        let mut t = crate::track::Tracker::new();
-        crate::stream::run(&mut input, &mut t, |item, _| {
-            if let Some(ev) = item.event.as_ref() {
-                names.push(dml_name(ev).to_vec());
-            }
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(names, [b"Op:Insert|Type:Case".to_vec()]);
-    }
 
     #[test]
     fn a_query_in_a_loop_and_the_tables() {
