@@ -6,7 +6,7 @@ use dbglog::rules::Catalogue;
 
 /// An 8 MB generated log (corpus-like event mix, two packages).
 fn corpus() -> Vec<u8> {
-    dbglog::gen::sample(8 << 20, 1)
+    dbglog::generate::sample(8 << 20, 1)
 }
 
 fn bench(c: &mut Criterion) {

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 /// An 8 MB generated log (corpus-like event mix, two packages).
 fn sample() -> Vec<u8> {
-    dbglog::gen::sample(8 << 20, 1)
+    dbglog::generate::sample(8 << 20, 1)
 }
 
 fn bench(c: &mut Criterion) {

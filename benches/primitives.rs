@@ -17,7 +17,7 @@ use std::hint::black_box;
 
 /// The lines of a 4 MB generated log.
 fn lines() -> (Vec<u8>, Vec<(usize, usize)>) {
-    let log = dbglog::gen::sample(4 << 20, 1);
+    let log = dbglog::generate::sample(4 << 20, 1);
     let mut spans = Vec::new();
     let mut pos = 0;
     for nl in memchr::memchr_iter(b'\n', &log) {

@@ -30,7 +30,7 @@ pub mod debug;
 pub mod event;
 pub mod findings;
 pub mod framing;
-pub mod gen;
+pub mod generate;
 pub mod grep;
 pub mod header;
 pub mod input;

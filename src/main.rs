@@ -9,8 +9,8 @@ mod cli;
 
 #[allow(unused_imports)]
 use dbglog::{
-    analyze, bytes, capture, compare, debug, event, findings, framing, gen, grep, header, input,
-    namespace, output, prepare, rules, scan, stats, stream, track, view,
+    analyze, bytes, capture, compare, debug, event, findings, framing, generate, grep, header,
+    input, namespace, output, prepare, rules, scan, stats, stream, track, view,
 };
 
 fn main() -> ExitCode {

@@ -1,7 +1,7 @@
 //! `dbglog gen --count N -o DIR`: a folder of real-shaped logs, deterministic from the seed,
 //! whose planned failures are exactly what `scan` finds.
 
-use dbglog::gen::{archive_plan, ArchiveOptions};
+use dbglog::generate::{archive_plan, ArchiveOptions};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;

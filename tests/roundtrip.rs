@@ -163,7 +163,7 @@ fn located(inp: &mut dbglog::input::Input, threads: stream::Threads) -> Vec<Stri
 /// batches of records.
 #[test]
 fn two_threads_locate_every_record_as_one_does() {
-    let log = dbglog::gen::sample(3 << 20, 7);
+    let log = dbglog::generate::sample(3 << 20, 7);
     let one = located(
         &mut input::from_bytes("gen", log.clone()),
         stream::Threads::One,
@@ -176,7 +176,7 @@ fn two_threads_locate_every_record_as_one_does() {
 /// A consumer error ends a two-thread run with that error (the framing thread stops too).
 #[test]
 fn a_consumer_error_stops_a_two_thread_run() {
-    let log = dbglog::gen::sample(3 << 20, 8);
+    let log = dbglog::generate::sample(3 << 20, 8);
     let mut seen = 0u64;
     let res = stream::run_with(
         &mut input::from_bytes("gen", log),

@@ -636,7 +636,7 @@ fn stdin_is_streamed_and_finds_what_the_file_scan_finds() {
 fn a_large_lone_file_scans_the_same_on_one_or_two_threads() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("big.log");
-    std::fs::write(&log, dbglog::gen::sample(9 << 20, 11)).unwrap();
+    std::fs::write(&log, dbglog::generate::sample(9 << 20, 11)).unwrap();
     let path = log.display().to_string();
     let one = common::run(&["scan", "-j", "1", "--format", "ndjson", &path]);
     let two = common::run(&["scan", "-j", "2", "--format", "ndjson", &path]);

@@ -10,7 +10,7 @@ pub mod debug;
 pub mod diff;
 pub mod events;
 pub mod flame;
-pub mod gen;
+pub mod generate;
 pub mod grep;
 pub mod scan;
 pub mod view;
@@ -49,7 +49,7 @@ pub enum Command {
     /// Split a live stream of logs into one (redacted, compressed) file per log.
     Capture(capture::Args),
     /// Generate a realistic log of a given size from a seed (for benchmarks).
-    Gen(gen::Args),
+    Gen(generate::Args),
     /// Write a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
     /// Write the man page (roff): `dbglog man | man -l -`.
@@ -79,7 +79,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Debug(a) => debug::run(a),
         Command::Capture(a) => capture::run(a),
         Command::Compare(a) => compare::run(a),
-        Command::Gen(a) => gen::run(a),
+        Command::Gen(a) => generate::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => completions::run_man(a),
     }

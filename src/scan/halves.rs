@@ -212,7 +212,7 @@ mod tests {
     /// of a generated log with packages.
     #[test]
     fn halves_locate_as_one_run_does() {
-        let doc = crate::gen::sample(600 << 10, 5);
+        let doc = crate::generate::sample(600 << 10, 5);
         assert!(check_halves(&doc, 0, usize::MAX).unwrap() >= 3);
     }
 

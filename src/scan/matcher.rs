@@ -372,7 +372,7 @@ mod tests {
     #[test]
     fn hits_are_the_lines_with_a_literal() {
         let cat = Catalogue::builtin();
-        let mut doc = crate::gen::sample(400 << 10, 9);
+        let mut doc = crate::generate::sample(400 << 10, 9);
         doc.extend_from_slice(
             b"12:00:00.0 (1)|LIMIT_USAGE_FOR_NS|(default)|\n  Maximum CPU time: 10 out of 10000\n\
               12:00:00.0 (2)|USER_DEBUG|[1]|DEBUG|Too many cooks, Invalid input\n\
@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn halves_find_what_one_run_finds() {
         for seed in 1..=4 {
-            let doc = crate::gen::sample(3 << 20, seed);
+            let doc = crate::generate::sample(3 << 20, seed);
             let (at, _) =
                 super::super::halves::execution_seam(&doc, doc.len() / 2, doc.len() / 4 * 3)
                     .expect("an execution start past the middle");

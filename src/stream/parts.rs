@@ -274,7 +274,7 @@ mod tests {
     /// several logs and multi-line events; whatever the part size.
     #[test]
     fn parts_frame_as_one_framer_does() {
-        let mut docs = vec![crate::gen::sample(300 << 10, 3)];
+        let mut docs = vec![crate::generate::sample(300 << 10, 3)];
         let mut quoted = Vec::new();
         for i in 0..400u64 {
             quoted.extend_from_slice(

@@ -2,7 +2,7 @@
 //! `dbglog gen --count 2000 -o DIR`: write a folder of logs shaped like a real archive.
 
 use crate::cli::exit;
-use crate::gen::{self, ArchiveOptions, GenOptions};
+use crate::generate::{self, ArchiveOptions, GenOptions};
 use crate::output;
 use std::io::Write;
 
@@ -37,7 +37,7 @@ pub fn run(args: Args) -> u8 {
             seed: args.seed,
             namespaces: args.namespaces,
         };
-        return match gen::generate_folder(&opts, std::path::Path::new(dir)) {
+        return match generate::generate_folder(&opts, std::path::Path::new(dir)) {
             Ok(_) => exit::OK,
             Err(e) => {
                 output::error_line(&std::io::Error::new(
@@ -59,13 +59,13 @@ pub fn run(args: Args) -> u8 {
                 Ok(f) => f,
                 Err(code) => return code,
             };
-            gen::generate(&opts, &mut f)
+            generate::generate(&opts, &mut f)
                 .and_then(|_| f.commit())
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{p}: cannot write: {e}")))
         }
         _ => {
             let mut w = output::stdout();
-            gen::generate(&opts, &mut w).and_then(|_| w.flush())
+            generate::generate(&opts, &mut w).and_then(|_| w.flush())
         }
     };
     match res {
