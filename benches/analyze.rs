@@ -1,6 +1,6 @@
 //! `analyze` throughput on a generated log (criterion).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dbglog::analyze::{self, Options};
 use dbglog::rules::Catalogue;
 

@@ -1,7 +1,7 @@
 //! Parser throughput: framing + head parsing + tracking over a generated log, and
 //! framing alone. Reports bytes per second.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dbglog::input;
 use dbglog::stream;
 use dbglog::track::Tracker;

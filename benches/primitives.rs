@@ -9,10 +9,10 @@
 //!
 //! The framer's line ends are memchr's iterator (`bytes::Newlines`).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use dbglog::event::EventType;
 use dbglog::event::parse::{head, head_nom};
 use dbglog::event::table::lookup;
-use dbglog::event::EventType;
 use std::hint::black_box;
 
 /// The lines of a 4 MB generated log.

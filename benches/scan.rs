@@ -10,10 +10,10 @@
 //! back to wall time elsewhere), so that other load on a shared machine does not distort
 //! the ratios between the groups.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dbglog::input::{self, Data};
 use dbglog::rules::Catalogue;
-use dbglog::scan::{matcher, Options, Scanner};
+use dbglog::scan::{Options, Scanner, matcher};
 use flate2::read::MultiGzDecoder;
 use std::hint::black_box;
 use std::io::{Read, Write};

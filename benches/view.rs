@@ -1,7 +1,7 @@
 //! Criterion bench: the subscriber view, with and without redaction, over a log built by
 //! repeating the events of fixtures/e2cp-handled.log (about 8 MB).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dbglog::view::{Markers, ViewOptions, ViewSpec, Visibility};
 use std::hint::black_box;
 use std::io::sink;

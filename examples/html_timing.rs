@@ -24,14 +24,38 @@ fn stats(mut v: Vec<f64>) -> (f64, f64) {
 /// In-page scripts, one per interaction: each does the interaction once, synchronously,
 /// and returns the milliseconds it took.
 const IN_PAGE: &[(&str, &str)] = &[
-    ("zoom in (wheel)", "var c=document.getElementById('flame'),r=c.getBoundingClientRect();c.dispatchEvent(new WheelEvent('wheel',{deltaY:-100,clientX:r.left+r.width/2,clientY:r.top+40,bubbles:true,cancelable:true}));"),
-    ("zoom out (wheel)", "var c=document.getElementById('flame'),r=c.getBoundingClientRect();c.dispatchEvent(new WheelEvent('wheel',{deltaY:100,clientX:r.left+r.width/2,clientY:r.top+40,bubbles:true,cancelable:true}));"),
-    ("pan (drag 200 px)", "var c=document.getElementById('flame'),r=c.getBoundingClientRect(),x=r.left+r.width/2,y=r.top+40;c.dispatchEvent(new MouseEvent('mousedown',{clientX:x,clientY:y,bubbles:true}));c.dispatchEvent(new MouseEvent('mousemove',{clientX:x-200,clientY:y,bubbles:true}));window.dispatchEvent(new MouseEvent('mouseup',{bubbles:true}));"),
-    ("hover (tooltip)", "var c=document.getElementById('flame'),r=c.getBoundingClientRect();c.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+Math.random()*r.width,clientY:r.top+40+Math.random()*64,bubbles:true}));"),
-    ("unfold/fold a node", "document.querySelector('#tree-body .tog[role=button]').click();"),
-    ("expand all", "document.getElementById('tree-expand').click();"),
-    ("collapse all", "document.getElementById('tree-collapse').click();"),
-    ("filter by text", "var q=document.getElementById('tree-q');q.value=q.value?'':'Method';q.dispatchEvent(new Event('input'));"),
+    (
+        "zoom in (wheel)",
+        "var c=document.getElementById('flame'),r=c.getBoundingClientRect();c.dispatchEvent(new WheelEvent('wheel',{deltaY:-100,clientX:r.left+r.width/2,clientY:r.top+40,bubbles:true,cancelable:true}));",
+    ),
+    (
+        "zoom out (wheel)",
+        "var c=document.getElementById('flame'),r=c.getBoundingClientRect();c.dispatchEvent(new WheelEvent('wheel',{deltaY:100,clientX:r.left+r.width/2,clientY:r.top+40,bubbles:true,cancelable:true}));",
+    ),
+    (
+        "pan (drag 200 px)",
+        "var c=document.getElementById('flame'),r=c.getBoundingClientRect(),x=r.left+r.width/2,y=r.top+40;c.dispatchEvent(new MouseEvent('mousedown',{clientX:x,clientY:y,bubbles:true}));c.dispatchEvent(new MouseEvent('mousemove',{clientX:x-200,clientY:y,bubbles:true}));window.dispatchEvent(new MouseEvent('mouseup',{bubbles:true}));",
+    ),
+    (
+        "hover (tooltip)",
+        "var c=document.getElementById('flame'),r=c.getBoundingClientRect();c.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+Math.random()*r.width,clientY:r.top+40+Math.random()*64,bubbles:true}));",
+    ),
+    (
+        "unfold/fold a node",
+        "document.querySelector('#tree-body .tog[role=button]').click();",
+    ),
+    (
+        "expand all",
+        "document.getElementById('tree-expand').click();",
+    ),
+    (
+        "collapse all",
+        "document.getElementById('tree-collapse').click();",
+    ),
+    (
+        "filter by text",
+        "var q=document.getElementById('tree-q');q.value=q.value?'':'Method';q.dispatchEvent(new Event('input'));",
+    ),
 ];
 
 fn in_page(b: &mut cdp::Browser, script: &str) -> f64 {
@@ -74,7 +98,9 @@ fn main() {
     if rounds == 0 {
         return;
     }
-    println!("  interaction, in the page (median / max ms), end to end with drawing (median / max ms), {rounds} rounds");
+    println!(
+        "  interaction, in the page (median / max ms), end to end with drawing (median / max ms), {rounds} rounds"
+    );
     for (name, script) in IN_PAGE {
         reset(&mut b);
         if name.starts_with("pan") || name.starts_with("zoom out") {

@@ -124,7 +124,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         _ => {
             return Err(format!(
                 "invalid size unit in `{s}` (use B, KiB, MiB, GiB, TiB, KB, MB, GB)"
-            ))
+            ));
         }
     };
     Ok((num * mult as f64) as u64)

@@ -133,15 +133,15 @@ impl Extractor {
             }
         }
         let ns = t.namespaces().name(item.loc.frame_ns);
-        if let Some(want) = &self.filter.ns {
-            if want[..] != *ns {
-                return Ok(());
-            }
+        if let Some(want) = &self.filter.ns
+            && want[..] != *ns
+        {
+            return Ok(());
         }
-        if let Some(m) = &self.filter.grep {
-            if !m.is_match(message) {
-                return Ok(());
-            }
+        if let Some(m) = &self.filter.grep
+            && !m.is_match(message)
+        {
+            return Ok(());
         }
         self.method.clear();
         method_name(t, &mut self.method);

@@ -13,7 +13,7 @@
 
 use crate::event::EventType;
 use crate::framing::RecordKind;
-use crate::rules::{Catalogue, RuleMatch, Severity, MARKER_EVENT};
+use crate::rules::{Catalogue, MARKER_EVENT, RuleMatch, Severity};
 use crate::stream::Item;
 use crate::track::Tracker;
 use memchr::memchr;
@@ -140,19 +140,14 @@ pub fn message(ev: Option<&crate::event::Event<'_>>, text: &[u8], at: usize) -> 
         .rposition(|&c| c == b'\n')
         .map_or(0, |p| p + 1);
     let line = if line_start == 0 {
-        let first = match ev {
+        match ev {
             Some(e) => {
                 let lf = e.last_field();
                 let lf = &lf[..memchr(b'\n', lf).unwrap_or(lf.len())];
-                if lf.is_empty() {
-                    e.first_line()
-                } else {
-                    lf
-                }
+                if lf.is_empty() { e.first_line() } else { lf }
             }
             None => text,
-        };
-        first
+        }
     } else {
         &text[line_start..]
     };

@@ -10,8 +10,8 @@
 //! complete and says how many bytes it consumed; feed the rest again with more data
 //! appended. That is how stdin is read in bounded chunks.
 
-use crate::event::parse::{head, parse_u64_commas, Head};
 use crate::event::EventType;
+use crate::event::parse::{Head, head, parse_u64_commas};
 use memchr::memchr;
 
 /// What a record is.
@@ -198,7 +198,7 @@ impl Framer {
         let mut newlines = crate::bytes::Newlines::new(buf, pos);
 
         macro_rules! single {
-            ($kind:expr, $start:expr, $end:expr, $line:expr) => {{
+            ($kind:expr_2021, $start:expr_2021, $end:expr_2021, $line:expr_2021) => {{
                 emit(Record {
                     kind: $kind,
                     raw: &buf[$start..$end],
@@ -319,18 +319,18 @@ impl Framer {
     {
         let line_end = if cut { pos + content.len() } else { next };
         if let Some(h) = head(content) {
-            if let Some((hs, he, hl)) = self.pending.as_mut().and_then(|p| p.maybe_header.take()) {
-                if self.starts_log(&h) {
-                    // The quoted header was a new log's: the record ends before it, the
-                    // lines between it and this event are the new log's preamble.
-                    self.flush_pending(buf, hs, *pstart, *pstart_line, emit)?;
-                    emit(self.rec(RecordKind::Header, buf, hs, he, hl))?;
-                    self.text_lines(buf, he, pos, hl + 1, emit)?;
-                    self.in_events = false;
-                    self.last_nanos = None;
-                    *pstart = pos;
-                    *pstart_line = line_no;
-                }
+            if let Some((hs, he, hl)) = self.pending.as_mut().and_then(|p| p.maybe_header.take())
+                && self.starts_log(&h)
+            {
+                // The quoted header was a new log's: the record ends before it, the
+                // lines between it and this event are the new log's preamble.
+                self.flush_pending(buf, hs, *pstart, *pstart_line, emit)?;
+                emit(self.rec(RecordKind::Header, buf, hs, he, hl))?;
+                self.text_lines(buf, he, pos, hl + 1, emit)?;
+                self.in_events = false;
+                self.last_nanos = None;
+                *pstart = pos;
+                *pstart_line = line_no;
             }
             if !self.quotes(&h) {
                 self.flush_pending(buf, pos, *pstart, *pstart_line, emit)?;
@@ -348,17 +348,17 @@ impl Framer {
                 return Ok(());
             }
         } else if is_header(content) {
-            if let Some(p) = self.pending.as_mut() {
-                if p.head.etype.quotes_log_lines() {
-                    // Quoted until the next event head says otherwise.
-                    if p.maybe_header.is_none() {
-                        p.maybe_header = Some((pos, line_end, line_no));
-                    }
-                    if p.first_text_cont.is_none() {
-                        p.first_text_cont = Some(pos);
-                    }
-                    return Ok(());
+            if let Some(p) = self.pending.as_mut()
+                && p.head.etype.quotes_log_lines()
+            {
+                // Quoted until the next event head says otherwise.
+                if p.maybe_header.is_none() {
+                    p.maybe_header = Some((pos, line_end, line_no));
                 }
+                if p.first_text_cont.is_none() {
+                    p.first_text_cont = Some(pos);
+                }
+                return Ok(());
             }
             // Banner lines glued to the end of the previous log's last event belong to this log.
             self.flush_split(buf, pos, *pstart, *pstart_line, emit)?;
@@ -497,16 +497,16 @@ impl Framer {
     where
         F: FnMut(Record<'b>) -> Result<(), E>,
     {
-        if let Some(p) = self.pending.take() {
-            if end > pstart {
-                emit(Record {
-                    kind: RecordKind::Event,
-                    raw: &buf[pstart..end],
-                    offset: self.offset + pstart as u64,
-                    line: pstart_line,
-                    head: Some(p.head),
-                })?;
-            }
+        if let Some(p) = self.pending.take()
+            && end > pstart
+        {
+            emit(Record {
+                kind: RecordKind::Event,
+                raw: &buf[pstart..end],
+                offset: self.offset + pstart as u64,
+                line: pstart_line,
+                head: Some(p.head),
+            })?;
         }
         Ok(())
     }
@@ -563,13 +563,12 @@ pub fn seam(buf: &[u8], from: usize) -> Option<(usize, Head)> {
         }
         let end = memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
         let line = strip_cr(&buf[pos..end]);
-        if let Some(h) = head(line) {
-            if h.nanos.is_some()
-                && h.etype != EventType::Unknown
-                && memchr::memmem::find(line, MAX_NEEDLE).is_none()
-            {
-                return Some((pos, h));
-            }
+        if let Some(h) = head(line)
+            && h.nanos.is_some()
+            && h.etype != EventType::Unknown
+            && memchr::memmem::find(line, MAX_NEEDLE).is_none()
+        {
+            return Some((pos, h));
         }
         pos = end + 1;
     }
@@ -708,7 +707,9 @@ mod tests {
 
     #[test]
     fn header_preamble_events() {
-        let log = format!("Compiled successfully.\n{H}Execute Anonymous: System.debug(1);\n12:00:00.1 (1000000)|EXECUTION_STARTED\n12:00:00.1 (1000100)|USER_DEBUG|[1]|DEBUG|a\nb\n\n12:00:00.1 (1000200)|EXECUTION_FINISHED\n");
+        let log = format!(
+            "Compiled successfully.\n{H}Execute Anonymous: System.debug(1);\n12:00:00.1 (1000000)|EXECUTION_STARTED\n12:00:00.1 (1000100)|USER_DEBUG|[1]|DEBUG|a\nb\n\n12:00:00.1 (1000200)|EXECUTION_FINISHED\n"
+        );
         let k = kinds(log.as_bytes());
         let ks: Vec<_> = k.iter().map(|x| x.0).collect();
         use RecordKind::*;
@@ -734,7 +735,9 @@ mod tests {
 
     #[test]
     fn skipped_marker_mid_file() {
-        let log = format!("{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** Skipped 22,606,355 bytes of detailed log\n*** Skipped 1 bytes of detailed log\n12:00:00.1 (5)|METHOD_EXIT|[1]|X\n");
+        let log = format!(
+            "{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** Skipped 22,606,355 bytes of detailed log\n*** Skipped 1 bytes of detailed log\n12:00:00.1 (5)|METHOD_EXIT|[1]|X\n"
+        );
         let r = records(log.as_bytes());
         assert_eq!(r[2].kind, RecordKind::Skipped);
         assert_eq!(r[2].skipped_bytes(), Some(22_606_355));
@@ -745,7 +748,9 @@ mod tests {
 
     #[test]
     fn max_size_at_end_of_a_line() {
-        let log = format!("{H}12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|hello *********** MAXIMUM DEBUG LOG SIZE REACHED ***********\n12:00:00.1 (9)|FATAL_ERROR|x\n");
+        let log = format!(
+            "{H}12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|hello *********** MAXIMUM DEBUG LOG SIZE REACHED ***********\n12:00:00.1 (9)|FATAL_ERROR|x\n"
+        );
         let k = kinds(log.as_bytes());
         assert_eq!(
             k[1],
@@ -776,7 +781,9 @@ mod tests {
 
     #[test]
     fn quoted_event_like_text_stays_in_debug() {
-        let log = format!("{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|x\n12:00:00.1 (50)|METHOD_ENTRY|[1]|a|b\n12:00:00.1 (101)|NOT_A_REAL_TYPE|y\n12:00:00.1 (102)|EXECUTION_FINISHED\n");
+        let log = format!(
+            "{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|x\n12:00:00.1 (50)|METHOD_ENTRY|[1]|a|b\n12:00:00.1 (101)|NOT_A_REAL_TYPE|y\n12:00:00.1 (102)|EXECUTION_FINISHED\n"
+        );
         let r = records(log.as_bytes());
         assert_eq!(r.len(), 3);
         assert_eq!(r[2].head.unwrap().etype, EventType::ExecutionFinished);
@@ -784,7 +791,9 @@ mod tests {
 
     #[test]
     fn a_header_pasted_into_a_debug_message_is_text_of_it() {
-        let log = format!("{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|body:\n{H}Execute Anonymous: x\n12:00:00.1 (200)|EXECUTION_FINISHED\n");
+        let log = format!(
+            "{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|body:\n{H}Execute Anonymous: x\n12:00:00.1 (200)|EXECUTION_FINISHED\n"
+        );
         let k = kinds(log.as_bytes());
         let ks: Vec<_> = k.iter().map(|x| x.0).collect();
         use RecordKind::*;
@@ -799,7 +808,9 @@ mod tests {
             "12:00:00.1 (500)|EXECUTION_STARTED",
             "12:00:00.1 (50)|CODE_UNIT_STARTED|[EXTERNAL]|x",
         ] {
-            let log = format!("{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|cut short\n{H}Execute Anonymous: x\n{next}\n");
+            let log = format!(
+                "{H}12:00:00.1 (100)|USER_DEBUG|[1]|DEBUG|cut short\n{H}Execute Anonymous: x\n{next}\n"
+            );
             let k = kinds(log.as_bytes());
             let ks: Vec<_> = k.iter().map(|x| x.0).collect();
             use RecordKind::*;
@@ -818,7 +829,9 @@ mod tests {
 
     #[test]
     fn an_event_head_after_text_that_cannot_quote_starts_an_event() {
-        let log = format!("{H}12:00:00.1 (100)|SOQL_EXECUTE_BEGIN|[1]|Aggregations:0|SELECT Id\nFROM X\n12:00:00.1 (90)|NEW_TYPE|y\n12:00:00.1 (101)|SOQL_EXECUTE_END|[1]|Rows:0\n");
+        let log = format!(
+            "{H}12:00:00.1 (100)|SOQL_EXECUTE_BEGIN|[1]|Aggregations:0|SELECT Id\nFROM X\n12:00:00.1 (90)|NEW_TYPE|y\n12:00:00.1 (101)|SOQL_EXECUTE_END|[1]|Rows:0\n"
+        );
         let r = records(log.as_bytes());
         assert_eq!(r.len(), 4);
         assert_eq!(r[2].head.unwrap().etype, EventType::Unknown);
@@ -826,7 +839,9 @@ mod tests {
 
     #[test]
     fn two_logs_with_banner_between() {
-        let log = format!("{H}12:00:00.1 (1)|EXECUTION_FINISHED\n\nExecuted successfully.\n{H}12:00:00.1 (1)|EXECUTION_STARTED\n");
+        let log = format!(
+            "{H}12:00:00.1 (1)|EXECUTION_FINISHED\n\nExecuted successfully.\n{H}12:00:00.1 (1)|EXECUTION_STARTED\n"
+        );
         let k = kinds(log.as_bytes());
         let ks: Vec<_> = k.iter().map(|x| x.0).collect();
         use RecordKind::*;
@@ -845,7 +860,9 @@ mod tests {
 
     #[test]
     fn chunked_equals_whole() {
-        let log = format!("pre\n{H}Execute Anonymous: x\n12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|a\nb\nc\n12:00:00.1 (2)|USER_DEBUG|[1]|DEBUG|hello *** MAXIMUM DEBUG LOG SIZE REACHED ***\n12:00:00.1 (3)|EXECUTION_FINISHED\n\nbanner\n{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** Skipped 5 bytes of detailed log\nz");
+        let log = format!(
+            "pre\n{H}Execute Anonymous: x\n12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|a\nb\nc\n12:00:00.1 (2)|USER_DEBUG|[1]|DEBUG|hello *** MAXIMUM DEBUG LOG SIZE REACHED ***\n12:00:00.1 (3)|EXECUTION_FINISHED\n\nbanner\n{H}12:00:00.1 (1)|EXECUTION_STARTED\n*** Skipped 5 bytes of detailed log\nz"
+        );
         let whole: Vec<_> = records(log.as_bytes())
             .iter()
             .map(|r| (r.kind, r.raw.to_vec(), r.offset, r.line))
@@ -880,7 +897,9 @@ mod tests {
     /// text after an event that takes none still becomes text records.
     #[test]
     fn stalled_at_every_line_end() {
-        let log = format!("pre\n{H}12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|a\nb\n12:00:00.1 (2)|METHOD_ENTRY|[1]|x|y\n12:00:00.1 (3)|EXECUTION_FINISHED\n\nExecuted successfully.\n{H}12:00:00.1 (1)|EXECUTION_STARTED\nz");
+        let log = format!(
+            "pre\n{H}12:00:00.1 (1)|USER_DEBUG|[1]|DEBUG|a\nb\n12:00:00.1 (2)|METHOD_ENTRY|[1]|x|y\n12:00:00.1 (3)|EXECUTION_FINISHED\n\nExecuted successfully.\n{H}12:00:00.1 (1)|EXECUTION_STARTED\nz"
+        );
         let bytes = log.as_bytes();
         let ends: Vec<usize> = memchr::memchr_iter(b'\n', bytes).map(|i| i + 1).collect();
         for &stall in &ends {

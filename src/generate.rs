@@ -156,7 +156,10 @@ impl<W: Write> Gen<'_, W> {
                 580..=739 => {
                     let v = self.rng.below(100_000);
                     {
-                        let t = format!("VARIABLE_ASSIGNMENT|[{l}]|total|{{\"Amount__c\":{v},\"Id\":\"a015g00000Q{v:05}\"}}|0x{:x}", self.rng.next() >> 36);
+                        let t = format!(
+                            "VARIABLE_ASSIGNMENT|[{l}]|total|{{\"Amount__c\":{v},\"Id\":\"a015g00000Q{v:05}\"}}|0x{:x}",
+                            self.rng.next() >> 36
+                        );
                         self.line(&t)
                     }?
                 }
@@ -205,19 +208,27 @@ impl<W: Write> Gen<'_, W> {
     fn soql(&mut self, l: u64) -> io::Result<()> {
         if self.rng.chance(150_000) {
             {
-                let t = format!("SOQL_EXECUTE_BEGIN|[{l}]|Aggregations:0|SELECT Id, Name\n\t, Amount__c\nFROM Invoice__c\nWHERE Status__c = 'Open'");
+                let t = format!(
+                    "SOQL_EXECUTE_BEGIN|[{l}]|Aggregations:0|SELECT Id, Name\n\t, Amount__c\nFROM Invoice__c\nWHERE Status__c = 'Open'"
+                );
                 self.line(&t)
             }?;
         } else {
             {
-                let t = format!("SOQL_EXECUTE_BEGIN|[{l}]|Aggregations:0|SELECT Id, Name FROM Account WHERE Id IN :tmpVar1 LIMIT {}", 1 + self.rng.below(200));
+                let t = format!(
+                    "SOQL_EXECUTE_BEGIN|[{l}]|Aggregations:0|SELECT Id, Name FROM Account WHERE Id IN :tmpVar1 LIMIT {}",
+                    1 + self.rng.below(200)
+                );
                 self.line(&t)
             }?;
         }
         if self.rng.chance(300_000) {
             let card = self.rng.below(900_000);
             {
-                let t = format!("SOQL_EXECUTE_EXPLAIN|[{l}]|Index on Account : [Id], cardinality: {card}, sobjectCardinality: 912000, relativeCost 0.{}", self.rng.below(9));
+                let t = format!(
+                    "SOQL_EXECUTE_EXPLAIN|[{l}]|Index on Account : [Id], cardinality: {card}, sobjectCardinality: 912000, relativeCost 0.{}",
+                    self.rng.below(9)
+                );
                 self.line(&t)
             }?;
         }
@@ -250,7 +261,10 @@ impl<W: Write> Gen<'_, W> {
         if self.rng.chance(200_000) {
             let v = self.rng.below(1000);
             {
-                let t = format!("USER_DEBUG|[{l}]|DEBUG|payload:\n{{\n  \"invoice\" : \"INV-{v:04}\",\n  \"lines\" : {}\n}}", v % 17);
+                let t = format!(
+                    "USER_DEBUG|[{l}]|DEBUG|payload:\n{{\n  \"invoice\" : \"INV-{v:04}\",\n  \"lines\" : {}\n}}",
+                    v % 17
+                );
                 self.line(&t)
             }
         } else {

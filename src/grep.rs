@@ -13,7 +13,7 @@
 
 use crate::event::EventType;
 use crate::framing::{self, Framer, RecordKind};
-use crate::input::unpack::{is_tar, read_all, CountIn, Kind, Limit};
+use crate::input::unpack::{CountIn, Kind, Limit, is_tar, read_all};
 use crate::stream::{self, Flow, Item, RunError, Sink, Threads};
 use crate::track::Tracker;
 use crate::view::{ViewOptions, ViewWriter};
@@ -426,10 +426,10 @@ impl Search<'_, '_, '_> {
         };
         let ns_id = item.loc.frame_ns;
         let ns = t.namespaces().name(ns_id);
-        if let Some(want) = &self.opts.ns {
-            if ns != &want[..] {
-                return Ok(false);
-            }
+        if let Some(want) = &self.opts.ns
+            && ns != &want[..]
+        {
+            return Ok(false);
         }
         // What the record is in the shown text (a marker when the view hid it).
         let head = match (item.record.kind, self.writer.is_some()) {
@@ -502,13 +502,13 @@ fn enclosing_method(t: &Tracker, writer: Option<&mut ViewWriter>, out: &mut Vec<
             )
         });
     let Some((_, ns, name)) = frame else { return };
-    if let Some(w) = writer {
-        if w.policy_mut().hidden(ns, t) {
-            out.push(b'(');
-            out.extend_from_slice(t.namespaces().name(ns));
-            out.push(b')');
-            return;
-        }
+    if let Some(w) = writer
+        && w.policy_mut().hidden(ns, t)
+    {
+        out.push(b'(');
+        out.extend_from_slice(t.namespaces().name(ns));
+        out.push(b')');
+        return;
     }
     out.extend_from_slice(name);
 }

@@ -153,7 +153,7 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// Every `;`-separated entry, in order, empty ones included.
-    pub fn settings(&self) -> impl Iterator<Item = Setting<'a>> + 'a {
+    pub fn settings(&self) -> impl Iterator<Item = Setting<'a>> + 'a + use<'a> {
         self.settings_text.split(|&c| c == b';').map(Setting::of)
     }
 

@@ -114,12 +114,12 @@ impl Namespaces {
     #[inline]
     pub fn lookup(&mut self, name: &[u8]) -> Option<NsId> {
         let found = self.find_known(name);
-        if found.is_none() && !name.is_empty() {
-            if let Some(m) = &mut self.misses {
-                if !m.contains(name) {
-                    m.insert(Box::from(name));
-                }
-            }
+        if found.is_none()
+            && !name.is_empty()
+            && let Some(m) = &mut self.misses
+            && !m.contains(name)
+        {
+            m.insert(Box::from(name));
         }
         found
     }
@@ -236,10 +236,10 @@ pub fn from_code_unit(ns: &mut Namespaces, name: &[u8]) -> Option<NsId> {
         .iter()
         .position(|&c| c == b' ' || c == b':')
         .unwrap_or(name.len())];
-    if let Some(d) = memchr(b'.', word) {
-        if let Some(id) = ns.lookup(&word[..d]) {
-            return Some(id);
-        }
+    if let Some(d) = memchr(b'.', word)
+        && let Some(id) = ns.lookup(&word[..d])
+    {
+        return Some(id);
     }
     for part in name.split(|&c| c == b':').skip(1) {
         let part = part.trim_ascii();

@@ -106,11 +106,11 @@ fn names_in<'b>(buf: &'b [u8], learn: &mut dyn FnMut(&'b [u8])) {
             4 => type_ref::after_needle(Needle::Page, rest),
             _ => namespace::from_limit_message(&buf[m.start()..]),
         };
-        if let Some(name) = name.filter(|n| namespace::is_ident(n)) {
-            if name != last {
-                learn(name);
-                last = name;
-            }
+        if let Some(name) = name.filter(|n| namespace::is_ident(n))
+            && name != last
+        {
+            learn(name);
+            last = name;
         }
     }
 }

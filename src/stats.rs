@@ -1,7 +1,7 @@
 //! `events --stats`: counts per event type, unknown types, logs and truncation regions.
 //! A consumer of located items that allocates only for unknown type names.
 
-use crate::event::table::{EventType, ALL, KNOWN_COUNT};
+use crate::event::table::{ALL, EventType, KNOWN_COUNT};
 use crate::framing::RecordKind;
 use crate::stream::{Flow, Item, Sink};
 use crate::track::Tracker;
@@ -156,7 +156,7 @@ impl Sink for Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::{drive_bytes, Threads};
+    use crate::stream::{Threads, drive_bytes};
 
     fn stats(log: &str) -> Stats {
         let mut s = Stats::default();

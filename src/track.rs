@@ -664,10 +664,9 @@ impl Tracker {
             if matches!(
                 ev.etype(),
                 EventType::EnteringManagedPkg | EventType::LimitUsageForNs
-            ) {
-                if let Some(n) = ev.field(0) {
-                    self.ns.learn(n);
-                }
+            ) && let Some(n) = ev.field(0)
+            {
+                self.ns.learn(n);
             }
             return Located::default();
         }
@@ -949,11 +948,7 @@ fn frame_name<'a>(ev: &Event<'a>, t: EventType) -> &'a [u8] {
         DmlBegin => crate::event::payload::dml::name(ev.first_line()),
         _ => {
             let f = ev.first_line();
-            if f.is_empty() {
-                ev.type_name()
-            } else {
-                f
-            }
+            if f.is_empty() { ev.type_name() } else { f }
         }
     }
 }
@@ -961,7 +956,7 @@ fn frame_name<'a>(ev: &Event<'a>, t: EventType) -> &'a [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::{run_bytes, Threads};
+    use crate::stream::{Threads, run_bytes};
 
     /// (type, depth, frame namespace, caller namespace) of every event of `log`.
     fn located(log: &str) -> Vec<(String, u32, String, Option<String>)> {

@@ -203,10 +203,12 @@ fn limits_near_reports_each_namespace_as_its_own_pool_and_the_loops() {
     assert_eq!(scan.len(), 1);
     assert_eq!(scan[0]["severity"], "warn");
     assert_eq!(scan[0]["source_line"], 17);
-    assert!(scan[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("relativeCost 2.3"));
+    assert!(
+        scan[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("relativeCost 2.3")
+    );
 
     // Separate pools, never summed.
     let pool = |ns: &str| {
@@ -291,9 +293,10 @@ fn json_has_the_documented_top_level_keys() {
     let tree = v["tree"]["nodes"].as_array().unwrap();
     assert_eq!(tree[0]["kind"], "EXECUTION_STARTED");
     assert_eq!(tree[0]["depth"], 0);
-    assert!(tree
-        .iter()
-        .any(|n| n["name"] == "E2CP.ThreadMatcher.findParent(Case)" && n["log_line"] == 98));
+    assert!(
+        tree.iter()
+            .any(|n| n["name"] == "E2CP.ThreadMatcher.findParent(Case)" && n["log_line"] == 98)
+    );
 }
 
 #[test]
@@ -314,14 +317,18 @@ fn truncated_logs_say_every_figure_is_a_floor() {
     assert_eq!(skipped.len(), 2, "two markers at 11 and 12: {v}");
     assert_eq!(skipped[0]["log_line"], 11);
     assert_eq!(skipped[1]["log_line"], 12);
-    assert!(skipped[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("22606355 bytes"));
-    assert!(skipped[1]["message"]
-        .as_str()
-        .unwrap()
-        .contains("1024 bytes"));
+    assert!(
+        skipped[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("22606355 bytes")
+    );
+    assert!(
+        skipped[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1024 bytes")
+    );
 }
 
 #[test]
@@ -622,11 +629,13 @@ fn errors_catalogue_fixture_pairs_throws_with_fatal_errors() {
     assert!(uncaught <= e["fatal_error_lines"].as_u64().unwrap());
     assert!(caught <= thrown);
     // The acme limit exception names its namespace.
-    assert!(v["summary"]["namespaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|n| n == "acme"));
+    assert!(
+        v["summary"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "acme")
+    );
     assert!(!findings(&v, "LIMIT_SOQL").is_empty());
 }
 
@@ -692,9 +701,11 @@ fn errors_catalogue_opens_with_the_uncaught_null_pointer() {
         .iter()
         .position(|x| x["uncaught"] != true && x["severity"] != "fatal")
         .unwrap();
-    assert!(f[first_other..]
-        .iter()
-        .all(|x| x["uncaught"] != true && x["severity"] != "fatal"));
+    assert!(
+        f[first_other..]
+            .iter()
+            .all(|x| x["uncaught"] != true && x["severity"] != "fatal")
+    );
     let lines: Vec<u64> = f[..first_other]
         .iter()
         .map(|x| x["log_line"].as_u64().unwrap())
@@ -729,10 +740,12 @@ fn limits_near_verdict_names_the_cpu_limit_and_it_leads_the_warnings() {
     );
     let f = &v["findings"][0];
     assert_eq!(f["id"], "NEAR_LIMIT");
-    assert!(f["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("Maximum CPU time"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Maximum CPU time")
+    );
     // The other warnings follow in log order.
     let lines: Vec<u64> = v["findings"].as_array().unwrap()[1..]
         .iter()

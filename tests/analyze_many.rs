@@ -205,10 +205,12 @@ fn a_bad_file_is_reported_and_the_others_analyzed() {
             ("notes.txt", "skipped"),
         ]
     );
-    assert!(inputs[0]["reason"]
-        .as_str()
-        .unwrap()
-        .starts_with("truncated gzip data"));
+    assert!(
+        inputs[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("truncated gzip data")
+    );
     assert_eq!(
         inputs[4]["reason"],
         "holds no Apex debug log (no header line and no event)"

@@ -4,7 +4,7 @@
 
 mod common;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn run(name: &str, extra: &[&str]) -> (String, Value) {
     let path = common::fixture(name).to_string_lossy().into_owned();

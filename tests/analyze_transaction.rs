@@ -5,7 +5,7 @@ mod common;
 
 use dbglog::analyze::{self, Options};
 use dbglog::rules::Catalogue;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn run_ok(args: &[&str]) -> String {
     let out = common::run(args);
@@ -124,7 +124,9 @@ fn the_recursive_save_order_json_fields() {
     };
     assert_eq!(
         head(&d[0]),
-        json!([1, "Update", "Case", 1, 4, 3, 13_000_000, 1, 1, false, null, null])
+        json!([
+            1, "Update", "Case", 1, 4, 3, 13_000_000, 1, 1, false, null, null
+        ])
     );
     assert_eq!(
         head(&d[1]),

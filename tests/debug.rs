@@ -6,7 +6,7 @@ use common::{bin, fixture, run, run_stdin};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 /// Generous: the machine is shared; nothing here measures time.

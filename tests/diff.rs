@@ -22,10 +22,12 @@ fn seed_handled_first_item_is_the_hidden_non_selective_query() {
     let first = &v["items"][0];
     assert_eq!(first["kind"], "hidden_error");
     assert_eq!(first["line"], 119);
-    assert!(first["message"]
-        .as_str()
-        .unwrap()
-        .contains("Non-selective query"));
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("Non-selective query")
+    );
     let o = &first["origin"];
     assert_eq!(o["ns"], "E2CP");
     assert_eq!(o["class"], "E2CP.ThreadMatcher");
@@ -33,10 +35,12 @@ fn seed_handled_first_item_is_the_hidden_non_selective_query() {
     assert_eq!(o["src_line"], 88);
     assert_eq!(o["soql"]["line"], 118);
     assert_eq!(o["soql"]["src_line"], 88);
-    assert!(o["soql"]["query"]
-        .as_str()
-        .unwrap()
-        .starts_with("SELECT Id, ParentId FROM EmailMessage"));
+    assert!(
+        o["soql"]["query"]
+            .as_str()
+            .unwrap()
+            .starts_with("SELECT Id, ParentId FROM EmailMessage")
+    );
     assert_eq!(first["handled_at"], 135);
     // Per-namespace summary.
     let ns = &v["namespaces"][0];
@@ -94,11 +98,13 @@ fn seed_fatal_names_the_hidden_origin() {
         "Class.E2CP.ThreadMatcher.findParent: line 88, column 1"
     );
     // No "handled" error: it escaped.
-    assert!(v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|i| i["kind"] != "hidden_error"));
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["kind"] != "hidden_error")
+    );
     // The subscriber's DmlException names the hidden frames in its `caused by`.
     let dml = v["items"]
         .as_array()

@@ -1,7 +1,7 @@
 //! The generated event table (src/event/table.rs) against the reference catalogue
 //! `../shared/reference/events.tsv`: same 299 names, categories and levels.
 
-use dbglog::event::table::{EventType, ALL, KNOWN_COUNT};
+use dbglog::event::table::{ALL, EventType, KNOWN_COUNT};
 
 #[test]
 fn table_matches_the_reference_catalogue() {

@@ -43,10 +43,12 @@ fn ndjson_has_every_documented_field() {
     assert_eq!(exc["frame_ns"], "E2CP");
     assert_eq!(exc["caller_ns"], "(default)");
     assert_eq!(exc["fields"][0], "[88]");
-    assert!(exc["fields"][1]
-        .as_str()
-        .unwrap()
-        .starts_with("System.QueryException: Non-selective query"));
+    assert!(
+        exc["fields"][1]
+            .as_str()
+            .unwrap()
+            .starts_with("System.QueryException: Non-selective query")
+    );
     assert!(
         exc["fields"][1]
             .as_str()

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{fixture, run, run_stdin};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn analyze(path: &str) -> Value {
     let out = run(&["analyze", "--format", "json", path]);
@@ -147,10 +147,12 @@ fn flow_only_statements_count_and_agree_with_the_limits_block() {
         (dml["count"].as_u64(), dml["rows"].as_u64()),
         (Some(1), Some(2))
     );
-    assert!(dml["statements"][0]["statement"]
-        .as_str()
-        .unwrap()
-        .contains("Update_Account"));
+    assert!(
+        dml["statements"][0]["statement"]
+            .as_str()
+            .unwrap()
+            .contains("Update_Account")
+    );
     assert_eq!(dml["by_namespace"][0]["limits_block"], 1);
     assert_eq!(dml["by_namespace"][0]["differs"], json!([]));
     assert_eq!(
@@ -443,7 +445,9 @@ fn continuation_text_never_carries_an_event_into_the_subscriber_view() {
         .filter(|t| t.accepts_text() && !t.quotes_log_lines())
         .collect();
     assert!(types.len() > 10);
-    let mut log = String::from("61.0 APEX_CODE,FINEST;APEX_PROFILING,FINEST;DB,FINEST;CALLOUT,FINEST;SYSTEM,FINE;VALIDATION,INFO;WORKFLOW,FINER\n");
+    let mut log = String::from(
+        "61.0 APEX_CODE,FINEST;APEX_PROFILING,FINEST;DB,FINEST;CALLOUT,FINEST;SYSTEM,FINE;VALIDATION,INFO;WORKFLOW,FINER\n",
+    );
     let mut n = 1_000_000u64;
     let mut line = |log: &mut String, rest: &str| {
         n += 1000;
@@ -482,7 +486,7 @@ fn continuation_text_never_carries_an_event_into_the_subscriber_view() {
 /// block, the report says why.
 #[test]
 fn every_corpus_count_that_differs_from_its_block_says_why() {
-    use dbglog::analyze::{analyze, Options};
+    use dbglog::analyze::{Options, analyze};
     use dbglog::rules::Catalogue;
     let Some(logs) = common::corpus_logs() else {
         return;

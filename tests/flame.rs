@@ -27,8 +27,7 @@ fn folded(name: &str) -> Vec<(String, u64)> {
 #[test]
 fn folded_stacks_name_frames_ns_colon_name_and_weigh_self_time() {
     let lines = folded("limits-near.log");
-    let soql =
-        "(default):;(default):execute_anonymous_apex;(default):InvoiceRollup.recalc(List<Id>);\
+    let soql = "(default):;(default):execute_anonymous_apex;(default):InvoiceRollup.recalc(List<Id>);\
                 (default):SELECT Id, Name FROM Invoice__c WHERE Legacy_Ref__c = :tmpVar1";
     let w = lines.iter().find(|(s, _)| s == soql).map(|(_, w)| *w);
     // SOQL_EXECUTE_BEGIN at 2172179, END at 613420411: no children, so self = total.
@@ -108,7 +107,9 @@ fn errors_name_the_file() {
     );
     let out = common::run(&["flame", &fixture("trap-header-only.log")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .contains("trap-header-only.log"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("trap-header-only.log")
+    );
 }

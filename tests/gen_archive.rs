@@ -1,7 +1,7 @@
 //! `dbglog gen --count N -o DIR`: a folder of real-shaped logs, deterministic from the seed,
 //! whose planned failures are exactly what `scan` finds.
 
-use dbglog::generate::{archive_plan, ArchiveOptions};
+use dbglog::generate::{ArchiveOptions, archive_plan};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
@@ -11,7 +11,7 @@ fn dbglog() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dbglog"))
 }
 
-fn gen(dir: &std::path::Path, count: usize, seed: u64) {
+fn r#gen(dir: &std::path::Path, count: usize, seed: u64) {
     let st = dbglog()
         .args([
             "gen",
@@ -36,9 +36,9 @@ fn gen_count_writes_a_deterministic_folder_that_scan_finds_as_planned() {
         tmp.path().join("c"),
     );
     let count = 120;
-    gen(&a, count, 11);
-    gen(&b, count, 11);
-    gen(&c, count, 12);
+    r#gen(&a, count, 11);
+    r#gen(&b, count, 11);
+    r#gen(&c, count, 12);
     let names: Vec<String> = (0..count).map(|i| format!("log-{i:05}.log")).collect();
     let mut listed: Vec<String> = fs::read_dir(&a)
         .unwrap()

@@ -822,7 +822,10 @@ fn chromium_runs_no_script_from_the_injection_fixture() {
             "SELECT Id FROM Account WHERE Name = '</script><script>alert(3)</script>'",
             "Injector.run(Map<String,List<String>>)",
         ] {
-            assert!(text.contains(shown), "{name}: {shown:?} is not shown as text");
+            assert!(
+                text.contains(shown),
+                "{name}: {shown:?} is not shown as text"
+            );
         }
         assert_eq!(
             text.contains("Sanitizer internals"),
@@ -928,11 +931,11 @@ fn firefox_renders_the_page_and_follows_a_link() {
     assert_eq!(attr(&mut b, "data-csp-violations"), serde_json::Value::Null);
     let legend = attr(&mut b, "data-legend");
     assert_eq!(legend, "(default),E2CP");
-    let frames = data_block(&std::fs::read_to_string(d.path().join("full.html")).unwrap())
-        ["frames"]
-        .as_array()
-        .unwrap()
-        .len();
+    let frames =
+        data_block(&std::fs::read_to_string(d.path().join("full.html")).unwrap())["frames"]
+            .as_array()
+            .unwrap()
+            .len();
     assert_eq!(
         attr(&mut b, "data-tree-rows"),
         frames.to_string(),
@@ -961,10 +964,11 @@ fn firefox_renders_the_page_and_follows_a_link() {
     b.navigate(&url);
     assert_eq!(attr(&mut b, "data-timeline"), "ok");
     let text = b.eval("return document.body.textContent;");
-    assert!(text
-        .as_str()
-        .unwrap()
-        .contains("</script><script>alert(1)</script>"));
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("</script><script>alert(1)</script>")
+    );
     assert_eq!(b.eval("return document.scripts.length;"), 2);
     assert_eq!(
         b.eval("return document.querySelectorAll('img,iframe,svg,b').length;"),

@@ -85,10 +85,11 @@ fn utf16_fixtures_decode_to_the_same_events_as_utf8() {
         assert!(enc.is_utf16(), "{name}");
         assert!(s.events.len() > 5, "{name}: {} events", s.events.len());
         assert!(s.kinds.iter().any(|k| k.0 == RecordKind::Header), "{name}");
-        assert!(s
-            .events
-            .iter()
-            .all(|e| e.1.chars().all(|c| c.is_ascii_uppercase() || c == '_')));
+        assert!(
+            s.events
+                .iter()
+                .all(|e| e.1.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        );
     }
 }
 
@@ -134,17 +135,21 @@ fn preamble_and_banners_are_text_records() {
         .position(|k| k.0 == RecordKind::Header)
         .unwrap();
     assert!(first_header > 0, "banner lines come before the header");
-    assert!(s.kinds[..first_header]
-        .iter()
-        .all(|k| k.0 == RecordKind::Text));
+    assert!(
+        s.kinds[..first_header]
+            .iter()
+            .all(|k| k.0 == RecordKind::Text)
+    );
     let first_event = s
         .kinds
         .iter()
         .position(|k| k.0 == RecordKind::Event)
         .unwrap();
-    assert!(s.kinds[first_header + 1..first_event]
-        .iter()
-        .all(|k| k.0 == RecordKind::Text));
+    assert!(
+        s.kinds[first_header + 1..first_event]
+            .iter()
+            .all(|k| k.0 == RecordKind::Text)
+    );
     assert!(
         first_event > first_header + 1,
         "Execute Anonymous lines are preamble"
@@ -199,10 +204,12 @@ fn max_size_marker_cuts_the_line_and_closes_frames() {
         .iter()
         .position(|r| r.kind == RecordKind::MaxSize)
         .unwrap();
-    assert!(recs[i]
-        .raw
-        .windows(30)
-        .any(|w| w == b"MAXIMUM DEBUG LOG SIZE REACHED"));
+    assert!(
+        recs[i]
+            .raw
+            .windows(30)
+            .any(|w| w == b"MAXIMUM DEBUG LOG SIZE REACHED")
+    );
     assert!(
         !recs[i - 1].raw.windows(7).any(|w| w == b"MAXIMUM"),
         "event before the marker is cut"
@@ -404,10 +411,11 @@ fn e2cp_subscriber_log_package_runs() {
         "(default)",
         "the trigger's own debug line is the subscriber's"
     );
-    assert!(s
-        .closed
-        .iter()
-        .any(|c| c.2 == CloseKind::PackageRun && c.1 == "E2CP"));
+    assert!(
+        s.closed
+            .iter()
+            .any(|c| c.2 == CloseKind::PackageRun && c.1 == "E2CP")
+    );
 }
 
 #[test]
@@ -418,10 +426,11 @@ fn unbalanced_frames_are_reported_not_fatal() {
         t.issue_count(IssueKind::MissingExit) >= 1,
         "an entry never closed is reported when its code unit ends"
     );
-    assert!(s
-        .closed
-        .iter()
-        .any(|c| c.2 == CloseKind::Exit && c.0 == "MethodEntry"));
+    assert!(
+        s.closed
+            .iter()
+            .any(|c| c.2 == CloseKind::Exit && c.0 == "MethodEntry")
+    );
 }
 
 #[test]

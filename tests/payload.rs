@@ -7,12 +7,12 @@ mod common;
 
 use dbglog::event::payload::{dml, explain, heap, limit};
 use dbglog::event::{Event, EventType};
-use dbglog::framing::{records, RecordKind};
-use dbglog::input::decode::{sniff, utf16_to_utf8, Encoding};
+use dbglog::framing::{RecordKind, records};
+use dbglog::input::decode::{Encoding, sniff, utf16_to_utf8};
 
 mod hand {
-    use dbglog::event::parse::parse_u64_commas;
     use dbglog::event::Event;
+    use dbglog::event::parse::parse_u64_commas;
 
     pub fn heap_bytes(first_line: &[u8]) -> Option<i64> {
         let p = memchr::memmem::find(first_line, b"Bytes:")? + 6;

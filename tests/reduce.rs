@@ -128,14 +128,15 @@ fn check_level(path: &Path, cat: Category, lvl: Level, spec: &str, tmp: &Path) {
     let pkgs = package_namespaces(&orig);
     // No event finer than asked, except the lines every reducer keeps.
     for (t, l, raw, in_block) in events(&reduced) {
-        if let Some((c, l)) = l {
-            if c == cat && l > lvl {
-                assert!(
-                    protected(t, &raw, in_block, &pkgs),
-                    "{name}: {t:?} at {l:?} kept under {spec}: {}",
-                    String::from_utf8_lossy(&raw[..raw.len().min(120)])
-                );
-            }
+        if let Some((c, l)) = l
+            && c == cat
+            && l > lvl
+        {
+            assert!(
+                protected(t, &raw, in_block, &pkgs),
+                "{name}: {t:?} at {l:?} kept under {spec}: {}",
+                String::from_utf8_lossy(&raw[..raw.len().min(120)])
+            );
         }
     }
     // Every event at or above the level is kept, byte for byte, in order.

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use dbglog::rules::{Catalogue, Rule, RuleMatch, Severity, MARKER_EVENT};
+use dbglog::rules::{Catalogue, MARKER_EVENT, Rule, RuleMatch, Severity};
 
 const BUILTIN_TOML: &str = include_str!("../src/rules/catalogue.toml");
 
@@ -479,23 +479,46 @@ fn load_file_reads_and_names_the_file() {
     );
 
     let missing = Catalogue::load_file(Path::new("/nonexistent/rules.toml")).unwrap_err();
-    assert!(missing
-        .to_string()
-        .starts_with("/nonexistent/rules.toml: cannot read"));
+    assert!(
+        missing
+            .to_string()
+            .starts_with("/nonexistent/rules.toml: cannot read")
+    );
 }
 
 #[test]
 fn user_file_errors_are_one_line_with_file_and_line() {
     let cases = [
-        ("[[rule]]\nid = \"A\"\nseverity = \"error\"\nliterals = [\"a\"]\n", "title"),
-        ("[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = []\n", "literals"),
-        ("[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"\"]\n", "empty"),
-        ("[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"a\"]\ncolour = 1\n", "colour"),
+        (
+            "[[rule]]\nid = \"A\"\nseverity = \"error\"\nliterals = [\"a\"]\n",
+            "title",
+        ),
+        (
+            "[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = []\n",
+            "literals",
+        ),
+        (
+            "[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"\"]\n",
+            "empty",
+        ),
+        (
+            "[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"a\"]\ncolour = 1\n",
+            "colour",
+        ),
         ("[[rules]]\nid = \"A\"\n", "rules"),
-        ("[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"a\"]\n\n[[rule]]\nid = \"A\"\ntitle = \"b\"\nseverity = \"error\"\nliterals = [\"b\"]\n", "duplicate"),
-        ("[[rule]]\nid = \"A B\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"a\"]\n", "id"),
+        (
+            "[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"a\"]\n\n[[rule]]\nid = \"A\"\ntitle = \"b\"\nseverity = \"error\"\nliterals = [\"b\"]\n",
+            "duplicate",
+        ),
+        (
+            "[[rule]]\nid = \"A B\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"a\"]\n",
+            "id",
+        ),
         ("not toml at all [\n", ""),
-        ("[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"boom\"]\nsample = \"12:00:00.1 (1)|FATAL_ERROR|nothing here\"\n", "sample"),
+        (
+            "[[rule]]\nid = \"A\"\ntitle = \"a\"\nseverity = \"error\"\nliterals = [\"boom\"]\nsample = \"12:00:00.1 (1)|FATAL_ERROR|nothing here\"\n",
+            "sample",
+        ),
     ];
     for (src, needle) in cases {
         let err = Catalogue::from_toml(src, "u.toml").expect_err(src);

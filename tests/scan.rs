@@ -468,8 +468,10 @@ fn fixtures_scan_cleanly_and_exit_codes_follow_grep() {
     let sub = common::fixture("e2cp-subscriber.log").display().to_string();
     let none = common::run(&["scan", &sub]);
     assert_eq!(none.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&none.stdout)
-        .contains("0 findings in 0 files; files: 1 given, 1 scanned, 0 failed, 0 skipped"));
+    assert!(
+        String::from_utf8_lossy(&none.stdout)
+            .contains("0 findings in 0 files; files: 1 given, 1 scanned, 0 failed, 0 skipped")
+    );
 
     // --quiet: no output; found wins over errors.
     let log = common::fixture(CATALOGUE_LOG).display().to_string();
@@ -625,9 +627,11 @@ fn stdin_is_streamed_and_finds_what_the_file_scan_finds() {
     };
     let out = common::run_stdin(&["scan", "--format", "ndjson", "-"], &gz);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .contains("QUERY_NON_SELECTIVE"));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("QUERY_NON_SELECTIVE")
+    );
 }
 
 /// A lone large file uses the spare thread (split prefilter, framing on a second thread):

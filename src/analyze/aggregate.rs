@@ -2,8 +2,8 @@
 //! failed and why, the slowest entry points, the most frequent findings, and what became
 //! of every input. The JSON field names are the schema (`docs/analyze-json.md`).
 
-use super::text::{clip, ms};
 use super::Report;
+use super::text::{clip, ms};
 use crate::output::Style;
 use crate::rules::Severity;
 use serde::Serialize;

@@ -7,8 +7,8 @@
 //! holds text from the log, so [`CalloutTable::redact`] can pass every endpoint through a
 //! [`Redactor`] in one place.
 
-use super::text::{clip, ms};
 use super::Report;
+use super::text::{clip, ms};
 use crate::event::{Event, EventType};
 use crate::namespace::NsId;
 use crate::output::Style;

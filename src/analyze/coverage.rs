@@ -12,9 +12,9 @@
 //! `METHOD_ENTRY` writes. When the header's `APEX_CODE` level hides it, the answer is a
 //! `LEVELS_TOO_LOW` finding (`warn`) at the header line.
 
+use super::Report;
 use super::findings::{Ctx, NONE};
 use super::text::write_wrapped;
-use super::Report;
 use crate::event::{Category, EventType};
 use crate::header::{self, HeaderLevel};
 use crate::namespace::NsId;

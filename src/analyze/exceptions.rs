@@ -3,8 +3,8 @@
 //! `FATAL_ERROR` lines count once. Each exception becomes a finding of the catalogue rules
 //! its text matches, or `EXCEPTION_CAUGHT` / `EXCEPTION_UNCAUGHT`.
 
-use super::findings::{first_line, is_native_rule, Ctx, Ident, Keep};
-use super::{cap_text, Analyzer, TEXT_CAP};
+use super::findings::{Ctx, Ident, Keep, first_line, is_native_rule};
+use super::{Analyzer, TEXT_CAP, cap_text};
 use crate::event::Event;
 use crate::rules::Severity;
 use crate::stream::Item;

@@ -4,10 +4,10 @@
 //! opaque packages raise their findings through [`Analyzer::add_finding`].
 
 use super::namespaces::NsView;
-use super::{cap_text, lossy, verdict, Analyzer, Finding};
+use super::{Analyzer, Finding, cap_text, lossy, verdict};
 use crate::event::{Event, EventType};
 use crate::namespace::{Namespaces, NsId};
-use crate::rules::{Catalogue, RuleMatch, Severity, MARKER_EVENT};
+use crate::rules::{Catalogue, MARKER_EVENT, RuleMatch, Severity};
 use crate::stream::Item;
 use crate::track::Tracker;
 use std::collections::HashSet;
@@ -349,15 +349,21 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
     match id {
         "NEAR_LIMIT" => (
             "Governor limit close to its maximum",
-            Some("Reduce the work of this namespace in one transaction; each certified managed package has its own pool."),
+            Some(
+                "Reduce the work of this namespace in one transaction; each certified managed package has its own pool.",
+            ),
         ),
         "LIMIT_REACHED" => (
             "Governor limit reached",
-            Some("This namespace used all of the limit; the next unit of work fails. Reduce that usage."),
+            Some(
+                "This namespace used all of the limit; the next unit of work fails. Reduce that usage.",
+            ),
         ),
         "LIMIT_USAGE_HIGH" => (
             "Governor limit usage high",
-            Some("Reduce the work of this namespace in one transaction; each certified managed package has its own pool."),
+            Some(
+                "Reduce the work of this namespace in one transaction; each certified managed package has its own pool.",
+            ),
         ),
         "SOQL_IN_LOOP" => (
             "The same query repeated from one line",
@@ -365,19 +371,27 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
         ),
         "DML_IN_LOOP" => (
             "The same DML statement repeated from one line",
-            Some("Collect the records in a list and save them with one DML statement after the loop."),
+            Some(
+                "Collect the records in a list and save them with one DML statement after the loop.",
+            ),
         ),
         "SOQL_TABLESCAN_CHEAP" => (
             "Query plan uses a table scan (cheap today)",
-            Some("The object is small now; filter on an indexed field before it grows, or the scan becomes a non-selective query error."),
+            Some(
+                "The object is small now; filter on an indexed field before it grows, or the scan becomes a non-selective query error.",
+            ),
         ),
         "SOQL_TABLESCAN" => (
             "Expensive query plan",
-            Some("Filter on an indexed field with a selective value; a table scan on a large object predicts a non-selective query error."),
+            Some(
+                "Filter on an indexed field with a selective value; a table scan on a large object predicts a non-selective query error.",
+            ),
         ),
         "OPAQUE_PACKAGE" => (
             "Managed package code is opaque here",
-            Some("Ask the package vendor to reproduce with Login Access (Subscriber Support) and capture a vendor-view log."),
+            Some(
+                "Ask the package vendor to reproduce with Login Access (Subscriber Support) and capture a vendor-view log.",
+            ),
         ),
         "EXCEPTION_UNCAUGHT" => ("Uncaught exception", None),
         "EXCEPTION_CAUGHT" => ("Caught exception", None),
@@ -392,8 +406,8 @@ fn native_text(id: &str) -> (&'static str, Option<&'static str>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testlog::{report, run};
     use super::super::Options;
+    use super::super::testlog::{report, run};
     use super::{first_line, is_native_rule};
     use crate::view::ViewSpec;
 

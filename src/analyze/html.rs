@@ -17,8 +17,8 @@
 //! `docs/html.md`.
 
 use super::{Report, StatementTable};
-use crate::event::payload::dml;
 use crate::event::EventType;
+use crate::event::payload::dml;
 use crate::framing::RecordKind;
 use crate::input::Input;
 use crate::namespace::NsId;
@@ -358,15 +358,14 @@ fn build_data<'a>(r: &'a Report, tl: &'a Timeline, nss: &[String]) -> Data<'a> {
             continue;
         }
         let hide = is_hidden(f.ns) && !visible_kind(f.entry);
-        if hide {
-            if let Some((_, Some(o), true, false)) = parent {
-                if frames[o][4] == f.ns.0 as u64 {
-                    // Folded into the hidden run it is part of.
-                    frames[o][6] += f.self_time;
-                    stack.push((f.depth, Some(o), true, false));
-                    continue;
-                }
-            }
+        if hide
+            && let Some((_, Some(o), true, false)) = parent
+            && frames[o][4] == f.ns.0 as u64
+        {
+            // Folded into the hidden run it is part of.
+            frames[o][6] += f.self_time;
+            stack.push((f.depth, Some(o), true, false));
+            continue;
         }
         let w = f.end - f.start;
         let keep = w > thr || (w == thr && ties > 0);

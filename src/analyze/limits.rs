@@ -5,7 +5,7 @@
 use super::findings::{Ctx, Ident, Keep};
 use super::namespaces::NsAcc;
 use super::statements::block_index;
-use super::{lossy, Analyzer, LimitRow, NsLimits};
+use super::{Analyzer, LimitRow, NsLimits, lossy};
 use crate::event::payload::limit;
 use crate::event::{Event, EventType};
 use crate::namespace::{Namespaces, NsId};
@@ -298,8 +298,16 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("LIMIT_REACHED", 6, "Number of DML statements: 150 of 150 (100%) in namespace (default)"),
-                ("LIMIT_USAGE_HIGH", 7, "Number of callouts: 85 of 100 (85%) in namespace (default)"),
+                (
+                    "LIMIT_REACHED",
+                    6,
+                    "Number of DML statements: 150 of 150 (100%) in namespace (default)"
+                ),
+                (
+                    "LIMIT_USAGE_HIGH",
+                    7,
+                    "Number of callouts: 85 of 100 (85%) in namespace (default)"
+                ),
                 (
                     "NEAR_LIMIT",
                     5,

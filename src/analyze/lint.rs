@@ -16,7 +16,7 @@
 //! `count` the executions and `last_line` the last one's log line.
 
 use super::soql;
-use super::{cap_text, Ctx};
+use super::{Ctx, cap_text};
 use crate::rules::Severity;
 use std::collections::HashMap;
 
@@ -226,15 +226,21 @@ pub(super) fn native_text(id: &str) -> Option<(&'static str, Option<&'static str
     Some(match id {
         "SOQL_NO_WHERE_NO_LIMIT" => (
             "Query with no WHERE and no LIMIT returned many rows",
-            Some("Filter the query or give it a LIMIT: it reads the whole object, and the 50,000-row limit grows closer with the data."),
+            Some(
+                "Filter the query or give it a LIMIT: it reads the whole object, and the 50,000-row limit grows closer with the data.",
+            ),
         ),
         "SOQL_LEADING_WILDCARD" => (
             "LIKE with a leading wildcard",
-            Some("A pattern starting with % cannot use an index; match on a prefix, or use SOSL for text search."),
+            Some(
+                "A pattern starting with % cannot use an index; match on a prefix, or use SOSL for text search.",
+            ),
         ),
         "SOQL_NEGATIVE_FILTER" => (
             "Only negative filters",
-            Some("Add a positive, selective filter (an indexed field with = or IN): negative operators and = null are not selective."),
+            Some(
+                "Add a positive, selective filter (an indexed field with = or IN): negative operators and = null are not selective.",
+            ),
         ),
         "SOQL_ORDER_BY_NO_LIMIT" => (
             "ORDER BY without LIMIT",

@@ -2,7 +2,7 @@
 //! and the top ones by self time (hidden code aggregated under `(ns)`).
 
 use super::namespaces::NsView;
-use super::{lossy, Analyzer, Heap, MethodRow};
+use super::{Analyzer, Heap, MethodRow, lossy};
 use crate::namespace::{Namespaces, NsId};
 use crate::track::ClosedFrame;
 use std::collections::HashMap;

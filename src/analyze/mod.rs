@@ -473,7 +473,7 @@ impl<'c> Analyzer<'c> {
 /// Small logs for the analyses' unit tests.
 #[cfg(test)]
 mod testlog {
-    use super::{analyze, Options, Report};
+    use super::{Options, Report, analyze};
     use crate::rules::Catalogue;
 
     /// Analyze a log of a `61.0 APEX_CODE,FINEST;DB,INFO` header and `events`: a line that

@@ -5,7 +5,7 @@
 
 use super::findings::{Ctx, FindingAgg, FindingKey, Ident, Keep};
 use super::limits::LimitAcc;
-use super::{lossy, Analyzer, NsTime, Options};
+use super::{Analyzer, NsTime, Options, lossy};
 use crate::event::EventType;
 use crate::namespace::{Namespaces, NsId};
 use crate::rules::Severity;
@@ -220,8 +220,8 @@ impl<'c> Analyzer<'c> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testlog::{json, report, run};
     use super::super::Options;
+    use super::super::testlog::{json, report, run};
     use crate::view::ViewSpec;
     use serde_json::json;
 

@@ -2,8 +2,8 @@
 //! own ([`super::memory`], [`super::callouts`], [`super::lint`], [`super::coverage`]),
 //! and the code that called into a package, which the verdict names.
 
-use super::findings::{is_method_frame, Ctx, Ident, Keep};
-use super::{coverage, Analyzer};
+use super::findings::{Ctx, Ident, Keep, is_method_frame};
+use super::{Analyzer, coverage};
 use crate::event::{Event, EventType};
 use crate::stream::Item;
 use crate::track::Tracker;

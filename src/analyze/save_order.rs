@@ -884,11 +884,15 @@ pub fn native_text(id: &str) -> Option<(&'static str, Option<&'static str>)> {
     match id {
         "TRIGGER_RECURSION" => Some((
             "Trigger runs again inside its own save",
-            Some("Guard the trigger with a static set of processed record Ids, or only update records whose values change; unguarded, it ends in 'maximum trigger depth exceeded' (TRIGGER_DEPTH)."),
+            Some(
+                "Guard the trigger with a static set of processed record Ids, or only update records whose values change; unguarded, it ends in 'maximum trigger depth exceeded' (TRIGGER_DEPTH).",
+            ),
         )),
         "MIXED_DML_RISK" => Some((
             "Setup and non-setup DML in one transaction",
-            Some("Move the setup-object DML to its own transaction (@future or a queueable), or System.runAs in tests; otherwise it fails with MIXED_DML_OPERATION (MIXED_DML)."),
+            Some(
+                "Move the setup-object DML to its own transaction (@future or a queueable), or System.runAs in tests; otherwise it fails with MIXED_DML_OPERATION (MIXED_DML).",
+            ),
         )),
         _ => None,
     }

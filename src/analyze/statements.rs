@@ -5,7 +5,7 @@
 
 use super::findings::{Ident, Keep, NONE};
 use super::intern::FastMap;
-use super::{cap_text, lossy, Analyzer, NsStatements, StatementRow, StatementTable};
+use super::{Analyzer, NsStatements, StatementRow, StatementTable, cap_text, lossy};
 use crate::event::payload::{dml, explain};
 use crate::event::usage::{self, Limit};
 use crate::event::{Event, EventType};
@@ -245,15 +245,16 @@ impl<'c> Analyzer<'c> {
         };
         let s = table.entry((f.ns, stmt)).or_default();
         s.time += f.total;
-        if end != EventType::DmlEnd && f.how == CloseKind::Exit {
-            if let Some(ev) = ev.filter(|e| e.etype() == end) {
-                let rows = dml::rows(ev.first_line()).unwrap_or(0);
-                s.rows += rows;
-                if end == EventType::SoqlExecuteEnd {
-                    let i = f.ns.0 as usize;
-                    if let Some(a) = self.ns.get_mut(i) {
-                        a.tx_seen[L_SOQL_ROWS] += rows;
-                    }
+        if end != EventType::DmlEnd
+            && f.how == CloseKind::Exit
+            && let Some(ev) = ev.filter(|e| e.etype() == end)
+        {
+            let rows = dml::rows(ev.first_line()).unwrap_or(0);
+            s.rows += rows;
+            if end == EventType::SoqlExecuteEnd {
+                let i = f.ns.0 as usize;
+                if let Some(a) = self.ns.get_mut(i) {
+                    a.tx_seen[L_SOQL_ROWS] += rows;
                 }
             }
         }
@@ -523,8 +524,9 @@ mod tests {
             .find(|f| f.id == "SOQL_TABLESCAN")
             .unwrap();
         assert_eq!((f.log_line, f.source_line), (4, Some(7)));
-        assert!(f
-            .message
-            .starts_with("query plan with relativeCost 2.3 (> 1): TableScan"));
+        assert!(
+            f.message
+                .starts_with("query plan with relativeCost 2.3 (> 1): TableScan")
+        );
     }
 }

@@ -4,11 +4,11 @@
 //! the problems of the log itself.
 
 use super::findings::{Ctx, Ident, Keep};
-use super::{lossy, Analyzer, EntryPoint, HeaderIssue, IssueCount, LogLevel, StartTime, Summary};
+use super::{Analyzer, EntryPoint, HeaderIssue, IssueCount, LogLevel, StartTime, Summary, lossy};
 use crate::event::{Event, EventType};
 use crate::framing::RecordKind;
 use crate::namespace::{Namespaces, NsId};
-use crate::rules::{Severity, MARKER_EVENT};
+use crate::rules::{MARKER_EVENT, Severity};
 use crate::stream::Item;
 use crate::track::{IssueKind, Tracker};
 

@@ -3,7 +3,7 @@
 //! [`crate::output::safe_text`], so a log can never drive the terminal.
 
 use super::{Finding, Report, StatementTable};
-use crate::output::{safe_text, Style};
+use crate::output::{Style, safe_text};
 use crate::rules::Severity;
 use std::io::{self, Write};
 
@@ -512,10 +512,10 @@ fn write_finding<W: Write>(
     } else {
         format!("log line {}", f.log_line)
     };
-    if let Some(fl) = f.fatal_line {
-        if fl != f.log_line {
-            log.push_str(&format!(" (FATAL_ERROR at {fl})"));
-        }
+    if let Some(fl) = f.fatal_line
+        && fl != f.log_line
+    {
+        log.push_str(&format!(" (FATAL_ERROR at {fl})"));
     }
     at.push(log);
     let ns = match &f.caller_namespace {

@@ -2,7 +2,7 @@
 //! with their time and heap; hidden code shows as `(ns)`.
 
 use super::namespaces::NsView;
-use super::{lossy, Analyzer, Heap, Tree, TreeNode};
+use super::{Analyzer, Heap, Tree, TreeNode, lossy};
 use crate::event::EventType;
 use crate::namespace::{Namespaces, NsId};
 use crate::track::ClosedFrame;
@@ -96,8 +96,8 @@ impl<'c> Analyzer<'c> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testlog::{json, run};
     use super::super::Options;
+    use super::super::testlog::{json, run};
     use serde_json::json;
 
     #[test]

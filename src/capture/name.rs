@@ -91,7 +91,7 @@ impl Template {
                 other => {
                     return Err(TemplateError(format!(
                         "--name '{s}': unknown placeholder '{{{other}}}'; placeholders are {PLACEHOLDERS}"
-                    )))
+                    )));
                 }
             };
             pieces.push(piece);
@@ -133,11 +133,7 @@ impl Template {
 }
 
 fn or_unknown(b: &[u8]) -> &[u8] {
-    if b.is_empty() {
-        b"unknown"
-    } else {
-        b
-    }
+    if b.is_empty() { b"unknown" } else { b }
 }
 
 /// `HHMMSS.mmm` from milliseconds since midnight (hours may exceed 23 in odd logs).

@@ -8,7 +8,7 @@ use crate::compare::metrics::{self, LogMetrics, Section, Unit};
 use crate::compare::{self, Comparison, FindingChange, Group, Mode, Row};
 use crate::output::{self, Style};
 use crate::rules::Catalogue;
-use crate::scan::{self, walk, Scanner, Status};
+use crate::scan::{self, Scanner, Status, walk};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -208,11 +208,7 @@ pub fn run(args: Args) -> u8 {
         }
         Ok(()) => {}
     }
-    if failed {
-        exit::NONE
-    } else {
-        exit::OK
-    }
+    if failed { exit::NONE } else { exit::OK }
 }
 
 // ---------------------------------------------------------------------------------------

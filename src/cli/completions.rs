@@ -1,7 +1,7 @@
 //! `dbglog completions SHELL` and `dbglog man`: shell completion scripts and a man page,
 //! both generated from the command line's own definition, so they never drift from it.
 
-use crate::cli::{exit, Cli};
+use crate::cli::{Cli, exit};
 use clap::CommandFactory;
 use std::io::Write;
 

@@ -6,7 +6,7 @@
 
 use super::args::{ColorChoice, Markers};
 use crate::cli::exit;
-use crate::output::{self, safe_text, Style};
+use crate::output::{self, Style, safe_text};
 use crate::view::diff::{self, DiffReport};
 use crate::view::{ViewOptions, ViewSpec, Visibility};
 use serde::Serialize;

@@ -306,10 +306,10 @@ impl<'w> HitPrinter<'w> {
         if let Some(m) = h.matched_line {
             write!(out, " … {}", output::safe_text(m))?;
         }
-        if let Some(m) = h.method {
-            if !m.is_empty() {
-                write!(out, "  (in {})", output::safe_text(m))?;
-            }
+        if let Some(m) = h.method
+            && !m.is_empty()
+        {
+            write!(out, "  (in {})", output::safe_text(m))?;
         }
         out.write_all(b"\n")
     }

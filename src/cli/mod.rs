@@ -162,10 +162,10 @@ pub fn create_output(path: &str, inputs: &[&str]) -> Result<crate::output::file:
 /// Report an error on stderr and return the error exit code. A broken pipe is not an
 /// error: it returns 0 quietly.
 pub fn fail(e: &crate::stream::RunError) -> u8 {
-    if let crate::stream::RunError::Consumer(io) = e {
-        if crate::output::is_broken_pipe(io) {
-            return exit::OK;
-        }
+    if let crate::stream::RunError::Consumer(io) = e
+        && crate::output::is_broken_pipe(io)
+    {
+        return exit::OK;
     }
     crate::output::error_line(e);
     exit::ERROR

@@ -6,10 +6,10 @@ use crate::output::{self, Style};
 use crate::rules::Catalogue;
 use crate::scan::archive::parse_size;
 use crate::scan::report::{self, Summary};
-use crate::scan::{walk, Options, Scanner, Status};
+use crate::scan::{Options, Scanner, Status, walk};
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// SIGTERM, SIGINT and SIGHUP stop a scan between files: the flag returned holds the

@@ -21,7 +21,7 @@
 //! missing on a side) never makes an expression hold unless `strict` is set; the result
 //! lists it as skipped.
 
-use super::metrics::{limit_short, Key, Section};
+use super::metrics::{Key, Section, limit_short};
 use super::{Comparison, FindingChange, Row};
 use crate::rules::Severity;
 use nom::branch::alt;

@@ -55,11 +55,11 @@ pub fn soql(text: &str) -> String {
             }
             let word = &text[start..i];
             out.push_str(word);
-            if word.eq_ignore_ascii_case("IN") {
-                if let Some(end) = in_list_end(b, i) {
-                    out.push_str(" (?)");
-                    i = end;
-                }
+            if word.eq_ignore_ascii_case("IN")
+                && let Some(end) = in_list_end(b, i)
+            {
+                out.push_str(" (?)");
+                i = end;
             }
             continue;
         }

@@ -5,7 +5,7 @@ use super::kind::Layout;
 use super::table::EventType;
 use crate::bytes::find_byte;
 use memchr::memrchr;
-use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::opt;
 use nom::sequence::delimited;

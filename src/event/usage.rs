@@ -12,7 +12,7 @@
 //! `FLOW_BULK_ELEMENT_LIMIT_USAGE` and `FLOW_INTERVIEW_FINISHED_LIMIT_USAGE`; each takes
 //! either shape. Numbers may carry `,` thousands separators.
 
-use super::parse::{parse_u64_commas, Event};
+use super::parse::{Event, parse_u64_commas};
 use super::payload::line_field;
 use super::table::EventType;
 use nom::branch::alt;

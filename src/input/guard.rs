@@ -15,8 +15,8 @@
 //! Output already written stays as it is; an `-o` file is never renamed into place (its
 //! hidden temporary file may remain); output still in a buffer is lost.
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// How many maps can be guarded at once. A map that finds no free slot is not made: the
 /// caller reads the file into memory instead.

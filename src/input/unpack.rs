@@ -363,9 +363,11 @@ mod tests {
         let e = unpack(&z, None).unwrap_err();
         assert!(e.contains("2 files") && e.contains("a.log"), "{e}");
         assert_eq!(unpack(&z, Some("b.log")), Ok(Some(b"other".to_vec())));
-        assert!(unpack(&z, Some("c.log"))
-            .unwrap_err()
-            .contains("no member c.log"));
+        assert!(
+            unpack(&z, Some("c.log"))
+                .unwrap_err()
+                .contains("no member c.log")
+        );
         assert!(is_several(&e));
     }
 

@@ -1,6 +1,6 @@
 //! The text printer of `dbglog diff` reports.
 
-use crate::output::{safe_text, Style};
+use crate::output::{Style, safe_text};
 use crate::view::diff::{DiffItem, DiffReport, Origin};
 use std::io::Write;
 

@@ -148,10 +148,12 @@ mod tests {
         let mut f = OutputFile::create(&link, &[]).unwrap();
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
-        assert!(fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&real).unwrap(), b"new");
     }
 }

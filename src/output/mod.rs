@@ -7,7 +7,7 @@ pub mod file;
 pub mod json;
 pub mod terminal;
 
-pub use terminal::{safe_text, TerminalSafe};
+pub use terminal::{TerminalSafe, safe_text};
 
 use crate::input::decode::Encoding;
 

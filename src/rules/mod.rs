@@ -462,8 +462,8 @@ fn compile_rule(raw: RawRule, origin: &str, line: usize, eager: bool) -> Result<
     })
 }
 
-use cover::cover;
 pub use cover::PREFILTER_MAX;
+use cover::cover;
 
 mod cover;
 

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::io::{self, Cursor, Read};
 
 pub use crate::input::unpack::{
-    human_size, is_tar, read_all, Bomb, CountIn, Kind, Limit, RATIO_FLOOR,
+    Bomb, CountIn, Kind, Limit, RATIO_FLOOR, human_size, is_tar, read_all,
 };
 
 thread_local! {

@@ -1,10 +1,10 @@
 //! Scanning a large buffer as two halves at once, cut at an execution start: each half
 //! has its own tracker, and the second's records count only when the cut held.
 
-use crate::event::parse::Head;
 use crate::event::EventType;
+use crate::event::parse::Head;
 use crate::framing::{self, Framer};
-use crate::stream::{each, run_bytes, Halt, Item, RunError, Sink, State, Threads};
+use crate::stream::{Halt, Item, RunError, Sink, State, Threads, each, run_bytes};
 use crate::track::Tracker;
 
 /// Where [`run_halves`] may cut `buf`: the first line in `from..to` that starts an
@@ -21,10 +21,11 @@ pub fn execution_seam(buf: &[u8], from: usize, to: usize) -> Option<(usize, Head
             at = i + 1;
             continue;
         }
-        if let Some((pos, h)) = framing::seam(buf, line_start) {
-            if pos == line_start && h.etype == EventType::ExecutionStarted {
-                return Some((pos, h));
-            }
+        if let Some((pos, h)) = framing::seam(buf, line_start)
+            && pos == line_start
+            && h.etype == EventType::ExecutionStarted
+        {
+            return Some((pos, h));
         }
         at = i + 1;
     }

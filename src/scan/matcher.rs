@@ -341,9 +341,11 @@ mod tests {
     fn log_sniffing() {
         assert_eq!(not_a_log(b""), Some("empty file"));
         assert!(not_a_log(b"abc\0def").unwrap().starts_with("binary"));
-        assert!(not_a_log(b"hello\nworld\n")
-            .unwrap()
-            .starts_with("not an Apex"));
+        assert!(
+            not_a_log(b"hello\nworld\n")
+                .unwrap()
+                .starts_with("not an Apex")
+        );
         assert_eq!(not_a_log(b"61.0 APEX_CODE,FINE\n"), None);
         assert_eq!(
             not_a_log(b"\xEF\xBB\xBF12:00:00.1 (1)|EXECUTION_STARTED\n"),

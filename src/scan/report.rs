@@ -2,7 +2,7 @@
 //! reports in walk order and write to any `Write`.
 
 use super::{FileReport, Finding, Status, Totals};
-use crate::output::{safe_text, Style};
+use crate::output::{Style, safe_text};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};

@@ -266,7 +266,9 @@ mod tests {
         let second = log.len() + header;
         assert_eq!(
             got,
-            [header, header, header, header, header, header, second, second]
+            [
+                header, header, header, header, header, header, second, second
+            ]
         );
         // Named before it is entered (the second log): the execution is settled at its end.
         let mut hold = Hold::new(true);

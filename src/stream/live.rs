@@ -1,9 +1,9 @@
 //! Live streams: a reader on a thread of its own, and the run that hands records over as
 //! soon as they are complete and reports pauses.
 
-use super::{go, read_some, Halt, Hold, RunError, Sink, State, Summary};
+use super::{Halt, Hold, RunError, Sink, State, Summary, go, read_some};
 use crate::framing::Framer;
-use crate::input::{InputError, CHUNK};
+use crate::input::{CHUNK, InputError};
 use crate::track::Tracker;
 use std::io::{self, Read};
 use std::sync::mpsc;
@@ -53,20 +53,22 @@ pub fn spawn_reader(mut reader: Box<dyn Read + Send>) -> LiveReader {
     let (tx, rx) = mpsc::sync_channel(4);
     let (back, spare) = mpsc::channel::<Vec<u8>>();
     let feed = tx.clone();
-    std::thread::spawn(move || loop {
-        let mut piece = spare.try_recv().unwrap_or_default();
-        piece.resize(CHUNK, 0);
-        let msg = match read_some(reader.as_mut(), &mut piece) {
-            Ok(0) => Feed::End,
-            Ok(n) => {
-                piece.truncate(n);
-                Feed::Data(piece)
+    std::thread::spawn(move || {
+        loop {
+            let mut piece = spare.try_recv().unwrap_or_default();
+            piece.resize(CHUNK, 0);
+            let msg = match read_some(reader.as_mut(), &mut piece) {
+                Ok(0) => Feed::End,
+                Ok(n) => {
+                    piece.truncate(n);
+                    Feed::Data(piece)
+                }
+                Err(e) => Feed::Error(e),
+            };
+            let last = !matches!(msg, Feed::Data(_));
+            if feed.send(msg).is_err() || last {
+                return;
             }
-            Err(e) => Feed::Error(e),
-        };
-        let last = !matches!(msg, Feed::Data(_));
-        if feed.send(msg).is_err() || last {
-            return;
         }
     });
     LiveReader { rx, stop: tx, back }

@@ -19,13 +19,13 @@ mod parts;
 pub mod sink;
 
 pub use hold::LOG_HOLD;
-pub use live::{run_live, spawn_reader, Ended, Feed, LiveReader};
-pub(crate) use sink::{go, Halt};
+pub use live::{Ended, Feed, LiveReader, run_live, spawn_reader};
 pub use sink::{Each, Flow, LogEnd, Sink};
+pub(crate) use sink::{Halt, go};
 
 use crate::event::Event;
 use crate::framing::{Framer, Record, RecordKind};
-use crate::input::{Data, Input, InputError, CHUNK};
+use crate::input::{CHUNK, Data, Input, InputError};
 use crate::track::{Located, Tracker};
 use hold::Hold;
 use std::fmt;

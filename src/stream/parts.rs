@@ -2,8 +2,8 @@
 //! part, and the records are handed over in order on the calling thread.
 
 use super::{Halt, Sink, State};
-use crate::event::parse::Head;
 use crate::event::EventType;
+use crate::event::parse::Head;
 use crate::framing::{self, Framer, Record, RecordKind};
 use std::sync::{Condvar, Mutex};
 

@@ -9,9 +9,9 @@
 //!   hidden exit can be what ended visible frames, and without it the output reads
 //!   differently (the input's lines are still where the first check found them).
 
-use super::{tracker_for, ViewOptions, ViewWriter, Visibility};
-use crate::event::parse::head;
+use super::{ViewOptions, ViewWriter, Visibility, tracker_for};
 use crate::event::EventType;
+use crate::event::parse::head;
 use crate::framing::is_header;
 use crate::stream::{self, Item};
 use crate::track::{IssueKind, Tracker};

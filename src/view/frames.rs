@@ -114,13 +114,13 @@ pub fn rewrite(
                 && out[new_line.clone()].last() == Some(&b')')
                 && !out[new_line.start + 1..new_line.end].contains(&b'(');
             if is_marker {
-                if let Some((ps, pe)) = prev_line_marker {
-                    if out[ps..pe] == out[new_line.clone()] {
-                        // Same `(ns)` as the line before: collapse.
-                        out.truncate(line_start);
-                        rest = &rest[consumed..];
-                        continue;
-                    }
+                if let Some((ps, pe)) = prev_line_marker
+                    && out[ps..pe] == out[new_line.clone()]
+                {
+                    // Same `(ns)` as the line before: collapse.
+                    out.truncate(line_start);
+                    rest = &rest[consumed..];
+                    continue;
                 }
                 prev_line_marker = Some((new_line.start, new_line.end));
             } else {
@@ -168,7 +168,9 @@ mod tests {
 
     #[test]
     fn stacks_collapse() {
-        let (o, seen) = rw("msg\n\nClass.E2CP.ThreadMatcher.findParent: line 88, column 1\nClass.E2CP.CaseCreationHandler.handleBeforeInsert: line 61, column 1\nTrigger.CaseTrigger: line 3, column 1\n");
+        let (o, seen) = rw(
+            "msg\n\nClass.E2CP.ThreadMatcher.findParent: line 88, column 1\nClass.E2CP.CaseCreationHandler.handleBeforeInsert: line 61, column 1\nTrigger.CaseTrigger: line 3, column 1\n",
+        );
         assert_eq!(o, "msg\n\n(E2CP)\nTrigger.CaseTrigger: line 3, column 1\n");
         assert_eq!(seen.len(), 2);
         assert_eq!(
@@ -179,7 +181,9 @@ mod tests {
 
     #[test]
     fn profiling_and_inline() {
-        let (o, _) = rw("Class.E2CP.SettingsService.current: line 23, column 1: [SELECT Id FROM X]: executed 1 time in 2 ms");
+        let (o, _) = rw(
+            "Class.E2CP.SettingsService.current: line 23, column 1: [SELECT Id FROM X]: executed 1 time in 2 ms",
+        );
         assert_eq!(o, "(E2CP): [SELECT Id FROM X]: executed 1 time in 2 ms");
         let (o, _) = rw("Class.Other.run: line 1, column 1\r\nMyClass.E2CP.x\r\n");
         assert_eq!(o, "Class.Other.run: line 1, column 1\r\nMyClass.E2CP.x\r\n");

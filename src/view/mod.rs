@@ -75,11 +75,11 @@ pub fn write_view_with<W: Write + ?Sized>(
 /// (docs/redaction.md), so whatever is computed from it cites the original's line
 /// numbers. An input already in memory and not redacted is returned as it is.
 pub fn in_memory(mut input: Input, redact: Option<RedactSpec>) -> Result<(Input, u64), RunError> {
-    if redact.is_none() {
-        if let Some(whole) = input.as_slice() {
-            let n = whole.len() as u64;
-            return Ok((input, n));
-        }
+    if redact.is_none()
+        && let Some(whole) = input.as_slice()
+    {
+        let n = whole.len() as u64;
+        return Ok((input, n));
     }
     let opts = ViewOptions {
         visibility: Visibility {

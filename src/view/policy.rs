@@ -203,10 +203,10 @@ impl Policy {
             return false;
         }
         let i = ns.0 as usize;
-        if let Some(&c) = self.cache.get(i) {
-            if c != 0 {
-                return c == 1;
-            }
+        if let Some(&c) = self.cache.get(i)
+            && c != 0
+        {
+            return c == 1;
         }
         let h = self.vis.hides(tracker.namespaces().name(ns));
         if self.cache.len() <= i {

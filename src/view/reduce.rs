@@ -73,10 +73,10 @@ pub fn event_level(t: EventType) -> Option<(Category, Level)> {
 /// at the level it names (`System.debug(LoggingLevel.WARN, …)`).
 pub fn record_level(ev: &Event<'_>) -> Option<(Category, Level)> {
     let t = ev.etype();
-    if t == EventType::UserDebug {
-        if let Some(l) = ev.field(1).and_then(level) {
-            return Some((Category::ApexCode, l));
-        }
+    if t == EventType::UserDebug
+        && let Some(l) = ev.field(1).and_then(level)
+    {
+        return Some((Category::ApexCode, l));
     }
     event_level(t)
 }
@@ -598,15 +598,21 @@ mod tests {
                 (Category::Db, Level::Info)
             ]
         );
-        assert!(parse_levels("APEX_CODE")
-            .unwrap_err()
-            .contains("CATEGORY=LEVEL"));
-        assert!(parse_levels("CODE=DEBUG")
-            .unwrap_err()
-            .contains("APEX_CODE"));
-        assert!(parse_levels("APEX_CODE=LOUD")
-            .unwrap_err()
-            .contains("FINEST"));
+        assert!(
+            parse_levels("APEX_CODE")
+                .unwrap_err()
+                .contains("CATEGORY=LEVEL")
+        );
+        assert!(
+            parse_levels("CODE=DEBUG")
+                .unwrap_err()
+                .contains("APEX_CODE")
+        );
+        assert!(
+            parse_levels("APEX_CODE=LOUD")
+                .unwrap_err()
+                .contains("FINEST")
+        );
         let s = TypeSet::parse("METHOD_ENTRY,category:DB").unwrap();
         assert!(s.has(EventType::MethodExit), "an entry brings its exit");
         assert!(s.has(EventType::SoqlExecuteEnd) && s.has(EventType::DmlBegin));

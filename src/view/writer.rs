@@ -4,7 +4,7 @@
 
 use super::frames;
 use super::policy::{Decision, Policy, Visibility};
-use super::redact::{carries_data, RedactSpec, Redactor};
+use super::redact::{RedactSpec, Redactor, carries_data};
 use crate::event::EventType;
 use crate::framing::RecordKind;
 use crate::namespace::NsId;

@@ -4,7 +4,7 @@
 //! Used by tests/html.rs and by examples/html_timing.rs (scripts/html-timing.sh).
 #![allow(dead_code)]
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{FromRawFd, RawFd};
@@ -97,10 +97,10 @@ impl Browser {
                 if buf.last() == Some(&0) {
                     buf.pop();
                 }
-                if let Ok(v) = serde_json::from_slice::<Value>(&buf) {
-                    if tx.send(v).is_err() {
-                        break;
-                    }
+                if let Ok(v) = serde_json::from_slice::<Value>(&buf)
+                    && tx.send(v).is_err()
+                {
+                    break;
                 }
             }
         });

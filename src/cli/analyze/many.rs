@@ -3,13 +3,13 @@
 //! the reports come out in walk order whatever the thread count, followed by the
 //! [`Aggregate`]. Every input is accounted for as analyzed, failed or skipped.
 
-use super::{emit, width, write_lines, Args, Format};
+use super::{Args, Format, emit, width, write_lines};
 use crate::analyze::aggregate::{self, Aggregate, InputStatus};
 use crate::analyze::{self, Options, Report};
 use crate::cli::exit;
 use crate::output::{self, Style};
 use crate::rules::Catalogue;
-use crate::scan::{self, walk, FileReport, Scanner, Status};
+use crate::scan::{self, FileReport, Scanner, Status, walk};
 use serde::Serialize;
 use std::io::{self, Write};
 

@@ -5,12 +5,12 @@
 //! rows      = "Rows:" number                    ; also SOQL_EXECUTE_END's last field
 //! ```
 
-use super::{line_field, number, run, Res};
+use super::{Res, line_field, number, run};
+use nom::Parser;
 use nom::bytes::complete::{tag, take_till, take_until};
 use nom::character::complete::char;
 use nom::combinator::{all_consuming, opt, rest};
 use nom::sequence::preceded;
-use nom::Parser;
 
 /// A `DML_BEGIN` line's fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

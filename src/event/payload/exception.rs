@@ -6,14 +6,14 @@
 //! limit     = "System.LimitException: " ns ":" message          ; ns written by a package
 //! ```
 
-use super::frame::{frame, Frame};
-use super::{ident, run, Res};
+use super::frame::{Frame, frame};
+use super::{Res, ident, run};
+use nom::Parser;
 use nom::bytes::complete::{tag, take_till};
 use nom::character::complete::char;
 use nom::combinator::{not, recognize, verify};
 use nom::multi::many0;
 use nom::sequence::{preceded, terminated};
-use nom::Parser;
 
 /// An exception as its event writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl<'a> Exception<'a> {
     }
 
     /// The stack: every later line that is a frame.
-    pub fn frames(&self) -> impl Iterator<Item = Frame<'a>> + 'a {
+    pub fn frames(&self) -> impl Iterator<Item = Frame<'a>> + 'a + use<'a> {
         self.rest
             .split(|&c| c == b'\n')
             .filter_map(|l| frame(l.strip_suffix(b"\r").unwrap_or(l)))

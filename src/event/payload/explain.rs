@@ -9,12 +9,12 @@
 //! or `Index on Case : [Id], cardinality: 1, sobjectCardinality: 9, relativeCost 0`. A line
 //! such as `No explain plan is available` is no plan.
 
-use super::{run, Res};
+use super::{Res, run};
+use nom::Parser;
 use nom::bytes::complete::{tag, take_till, take_until, take_while};
 use nom::character::complete::u64 as number;
 use nom::combinator::{all_consuming, map_opt};
 use nom::sequence::{delimited, preceded};
-use nom::Parser;
 
 /// One query plan.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -10,13 +10,13 @@
 //! In `Class.ns.X.y` the first segment is a namespace only when the log says so (a class
 //! `X.y` has two segments, `ns.X.y` three): [`Frame::first_segment`] gives the candidate.
 
-use super::{is_ident_byte, Res};
+use super::{Res, is_ident_byte};
+use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{char, digit1};
 use nom::combinator::{opt, recognize, value};
 use nom::sequence::{pair, preceded};
-use nom::Parser;
 
 /// What a frame is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,12 +6,12 @@
 //! tail  = text containing "*"                  ; `******* CLOSE TO LIMIT`
 //! ```
 
-use super::{number, run, Res};
+use super::{Res, number, run};
+use nom::Parser;
 use nom::bytes::complete::{tag, take_till, take_while};
 use nom::character::complete::char;
 use nom::combinator::rest;
 use nom::sequence::terminated;
-use nom::Parser;
 
 /// One line of a limits block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +73,7 @@ impl<'a> Block<'a> {
     /// The limit lines, each with its index among the block's lines (the namespace line is
     /// 0, so the index is the line's offset from the event's first line). Lines that are not
     /// limit lines are skipped.
-    pub fn lines(&self) -> impl Iterator<Item = (usize, LimitLine<'a>)> + 'a {
+    pub fn lines(&self) -> impl Iterator<Item = (usize, LimitLine<'a>)> + 'a + use<'a> {
         self.text
             .split(|&c| c == b'\n')
             .enumerate()

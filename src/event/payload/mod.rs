@@ -27,7 +27,7 @@ pub mod type_ref;
 pub mod user_info;
 
 use super::parse::parse_u64_commas;
-use nom::bytes::complete::{take_till, take_while1, take_while_m_n};
+use nom::bytes::complete::{take_till, take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::{map_opt, recognize, verify};
 use nom::{IResult, Parser};

@@ -11,13 +11,13 @@
 //! query, a DML operation, a method signature) may itself hold `: `, so the figures are
 //! read from the line's last `: executed `.
 
-use super::frame::{frame_parser, Frame};
-use super::{number, run, Res};
+use super::frame::{Frame, frame_parser};
+use super::{Res, number, run};
+use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::tag;
 use nom::combinator::{all_consuming, map, opt};
 use nom::sequence::{delimited, preceded, terminated};
-use nom::Parser;
 
 /// Where a profiled operation ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

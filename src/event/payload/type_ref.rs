@@ -8,13 +8,13 @@
 //! class      = ident "/" …                            ; ns/Class$Inner
 //! ```
 
-use super::{is_ident_byte, run, Res};
+use super::{Res, is_ident_byte, run};
+use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till, take_until, take_while, take_while_m_n};
 use nom::character::complete::char;
 use nom::combinator::{map, opt, verify};
 use nom::sequence::{preceded, terminated};
-use nom::Parser;
 
 /// Which form a typeRef has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The line diff of two files (the two-file `diff`): imara-diff's Myers in linear memory,
 //! its hunks fed to the unified-diff writer.
 
-use super::unified::{lines, Hunks};
+use super::unified::{Hunks, lines};
 use imara_diff::{Algorithm, Diff, InternedInput};
 use std::io::{self, Write};
 

@@ -13,8 +13,8 @@ pub mod recorder;
 pub mod unified;
 
 pub use recorder::{
-    split_signature, DiffItem, DiffReport, NsSummary, Origin, Recorder, Section, Soql, ITEM_CAP,
-    TEXT_CAP,
+    DiffItem, DiffReport, ITEM_CAP, NsSummary, Origin, Recorder, Section, Soql, TEXT_CAP,
+    split_signature,
 };
 
 use super::writer::ViewOptions;

@@ -410,19 +410,18 @@ impl Recorder {
                         } else {
                             text(ev.field(1).unwrap_or(b""))
                         };
-                        if t == EventType::FatalError {
-                            if let Some(DiffItem::HiddenOrigin {
+                        if t == EventType::FatalError
+                            && let Some(DiffItem::HiddenOrigin {
                                 event,
                                 message: m,
                                 repeats,
                                 ..
                             }) = self.items.last_mut()
-                            {
-                                if event == "FATAL_ERROR" && *m == message {
-                                    repeats.push(ev.line);
-                                    return;
-                                }
-                            }
+                            && event == "FATAL_ERROR"
+                            && *m == message
+                        {
+                            repeats.push(ev.line);
+                            return;
                         }
                         let item = DiffItem::HiddenOrigin {
                             line: ev.line,

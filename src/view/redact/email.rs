@@ -67,12 +67,13 @@ pub fn normalize(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
     let mut i = 0;
     while i < v.len() {
-        if v[i] == b'%' && i + 2 < v.len() {
-            if let (Some(h), Some(l)) = (hex(v[i + 1]), hex(v[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
+        if v[i] == b'%'
+            && i + 2 < v.len()
+            && let (Some(h), Some(l)) = (hex(v[i + 1]), hex(v[i + 2]))
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
         }
         out.push(v[i]);
         i += 1;

@@ -124,11 +124,7 @@ pub fn luhn(d: &[u8]) -> bool {
             let x = x as u32;
             if k % 2 == 1 {
                 let y = x * 2;
-                if y > 9 {
-                    y - 9
-                } else {
-                    y
-                }
+                if y > 9 { y - 9 } else { y }
             } else {
                 x
             }

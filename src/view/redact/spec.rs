@@ -100,7 +100,7 @@ impl FromStr for RedactSpec {
                         "unknown redaction class '{other}'; valid forms: {VALID_FORMS} \
                          (classes: {})",
                         class_list()
-                    ))
+                    ));
                 }
             }
         }
@@ -145,10 +145,12 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!("ids"
-            .parse::<RedactSpec>()
-            .unwrap_err()
-            .contains("must include pii"));
+        assert!(
+            "ids"
+                .parse::<RedactSpec>()
+                .unwrap_err()
+                .contains("must include pii")
+        );
         let e = "pii,foo".parse::<RedactSpec>().unwrap_err();
         assert!(
             e.contains("'foo'") && e.contains("contact") && e.contains("pii,ids"),
