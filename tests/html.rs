@@ -975,3 +975,132 @@ fn firefox_renders_the_page_and_follows_a_link() {
         0
     );
 }
+
+/// The JSON report of `args`.
+fn json_report(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["analyze"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--format", "json"]);
+    let out = common::run(&a);
+    assert_eq!(out.status.code(), Some(0));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn count(b: &mut cdp::Browser, selector: &str) -> u64 {
+    let e = format!(
+        "document.querySelectorAll({}).length",
+        serde_json::json!(selector)
+    );
+    b.eval(&e).as_u64().unwrap()
+}
+
+fn len(v: &serde_json::Value) -> u64 {
+    v.as_array().map_or(0, |a| a.len() as u64)
+}
+
+#[test]
+fn chromium_shows_the_analyses_with_the_json_reports_rows() {
+    let Some(chrome) = chromium() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let mut b = cdp::Browser::launch(&chrome);
+    for name in [
+        "save-order-recursive.log",
+        "callouts.log",
+        "heap-peak.log",
+        "levels-low.log",
+    ] {
+        let f = fixture(name);
+        let j = json_report(&[&f]);
+        let url = page_url(d.path(), name, &f, &[]);
+        b.open(&url);
+        assert_eq!(count(&mut b, "#categories"), 1, "{name}");
+        assert_eq!(count(&mut b, "#save-order"), 1, "{name}");
+        let tc = &j["time_by_category"];
+        let cats = tc["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["frames"].as_u64().unwrap() > 0)
+            .count() as u64;
+        assert_eq!(count(&mut b, "#categories-bars tbody tr"), cats, "{name}");
+        assert_eq!(
+            count(&mut b, "#categories-ns tbody tr"),
+            len(&tc["by_namespace"]),
+            "{name}"
+        );
+        let saves: Vec<&serde_json::Value> = j["save_order"]["dml"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| len(&s["steps"]) > 0)
+            .collect();
+        assert_eq!(count(&mut b, "details.save"), saves.len() as u64, "{name}");
+        for s in &saves {
+            let sel = format!("#save-{} tr.step", s["index"]);
+            assert_eq!(count(&mut b, &sel), len(&s["steps"]), "{name}: {sel}");
+            let re = format!("#save-{} p.reentry", s["index"]);
+            assert_eq!(count(&mut b, &re), len(&s["reentries"]), "{name}: {re}");
+        }
+        let c = &j["callouts"];
+        let has = u64::from(c["count"].as_u64().unwrap() > 0);
+        assert_eq!(count(&mut b, "#callouts"), has, "{name}");
+        if has == 1 {
+            assert_eq!(
+                count(&mut b, "#callouts-table tbody tr"),
+                len(&c["callouts"]),
+                "{name}"
+            );
+            assert_eq!(
+                count(&mut b, "#callouts-ns tbody tr"),
+                len(&c["by_namespace"]),
+                "{name}"
+            );
+        }
+        let h = &j["heap"];
+        let heap = u64::from(!h["peak_at"].is_null() || len(&h["by_method"]) > 0);
+        assert_eq!(count(&mut b, "#heap"), heap, "{name}");
+        assert_eq!(
+            count(&mut b, "#heap-peak"),
+            u64::from(!h["peak_at"].is_null())
+        );
+        assert_eq!(
+            count(&mut b, "#heap-methods tbody tr"),
+            len(&h["by_method"]),
+            "{name}"
+        );
+        assert_eq!(
+            count(&mut b, "#not-shown li"),
+            len(&j["not_shown"]),
+            "{name}"
+        );
+        assert_clean_load(&b, &url, name);
+    }
+    // The callouts table sorts on a click on its time header: up, then down.
+    let url = page_url(d.path(), "sort", &fixture("callouts.log"), &[]);
+    b.open(&url);
+    let first = "document.querySelector('#callouts-table tbody tr td:nth-child(4)').textContent";
+    assert_eq!(b.eval(first), "45.000");
+    b.click("#callouts-table th:nth-child(4)");
+    assert_eq!(b.eval(first), "45.000");
+    b.click("#callouts-table th:nth-child(4)");
+    assert_eq!(b.eval(first), "120.000");
+    b.click("#callouts-table th:nth-child(1)");
+    let ep = "document.querySelector('#callouts-table tbody tr td').textContent";
+    assert_eq!(b.eval(ep), "callout:ShipX_API/rates/quote");
+    assert_clean_load(&b, &url, "callouts sorted");
+}
+
+#[test]
+fn a_redacted_page_shows_no_callout_token() {
+    let log = fixture("callouts.log");
+    let raw = std::fs::read_to_string(&log).unwrap();
+    assert!(raw.contains("token=abc123"), "the fixture's token");
+    for view in ["full", "subscriber"] {
+        let page = html(&[&log, "--as", view, "--redact", "all", "--embed-log"]);
+        assert!(
+            page.contains("id=\"callouts\""),
+            "{view}: the callouts section"
+        );
+        assert!(!page.contains("abc123"), "{view}: the token is on the page");
+    }
+}

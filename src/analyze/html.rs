@@ -13,7 +13,8 @@
 //! log text can close a `<script>` element. A Content-Security-Policy meta tag forbids
 //! every load (`default-src 'none'`); the one inline script is allowed by its SHA-256 hash
 //! and the inline style by `'unsafe-inline'` (styles cannot run code). The static parts
-//! (header, findings, limits, statement tables, methods) need no JavaScript. See
+//! (header, findings, limits, statement tables, callouts, heap, methods, time by category,
+//! the order of execution per DML, what the log cannot show) need no JavaScript. See
 //! `docs/html.md`.
 
 use super::{Report, StatementTable};
@@ -29,6 +30,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+
+mod sections;
 
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
@@ -560,8 +563,13 @@ pub fn write<W: Write>(
         }
         statement_table(&mut h, id, title, t);
     }
-
+    // The rest in the text report's order.
+    sections::callouts(&mut h, r);
+    sections::heap(&mut h, r);
     methods(&mut h, r);
+    sections::categories(&mut h, r);
+    sections::save_order(&mut h, r);
+    sections::not_shown(&mut h, r);
     h.push_str("</main>\n");
     let _ = writeln!(
         h,

@@ -1105,7 +1105,7 @@ pub fn write_text<W: Write>(
 
 /// A step's name as the text report writes it: `CaseTrigger (Insert) ×2`,
 /// `ParentTrigger on Account (Update)`, `Case:500…` for validation.
-fn step_name(s: &SaveStep, dml_object: &str) -> String {
+pub(super) fn step_name(s: &SaveStep, dml_object: &str) -> String {
     // The kind says validation: the name is the object and record.
     let mut name = match s.name.strip_prefix("Validation:") {
         Some(rest) if s.step == StepKind::Validation => rest.to_string(),
