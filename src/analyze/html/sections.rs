@@ -5,8 +5,8 @@
 //! the script runs. The page shows every row of the report (the text report caps some).
 
 use super::{esc, ms};
-use crate::analyze::save_order::{step_name, DmlSave};
 use crate::analyze::Report;
+use crate::analyze::save_order::{DmlSave, step_name};
 use std::fmt::Write as _;
 
 /// A save with more steps than this is folded (its `<details>` closed) at first.
