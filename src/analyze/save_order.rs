@@ -996,6 +996,32 @@ const TEXT_DMLS: usize = 20;
 /// Most steps printed per DML.
 const TEXT_STEPS: usize = 30;
 
+/// The heading of one save, in parts (`#1 Update Case`, `1 row`, `log line 4`, its time,
+/// the save it runs inside): the text report wraps them, the page joins them.
+pub(super) fn heading_parts(d: &DmlSave) -> Vec<String> {
+    let mut parts = vec![if d.implicit {
+        format!("#{} save from outside Apex", d.index)
+    } else {
+        format!("#{} {} {}", d.index, d.op, d.object)
+    }];
+    if !d.implicit {
+        parts.push(format!(
+            "{} row{}",
+            d.rows,
+            if d.rows == 1 { "" } else { "s" }
+        ));
+    }
+    parts.push(format!("log line {}", d.log_line));
+    parts.push(format!("{} ms", super::text::ms(d.total_nanos)));
+    if let Some(p) = d.parent {
+        match &d.parent_step {
+            Some(s) => parts.push(format!("inside #{p} ({s})")),
+            None => parts.push(format!("inside #{p}")),
+        }
+    }
+    parts
+}
+
 /// Write the text section, every line within `width` columns (`width` at least 60).
 pub fn write_text<W: Write>(
     w: &mut W,
@@ -1019,26 +1045,7 @@ pub fn write_text<W: Write>(
         return Ok(());
     }
     for d in auto.iter().take(TEXT_DMLS) {
-        let mut parts = vec![if d.implicit {
-            format!("#{} save from outside Apex", d.index)
-        } else {
-            format!("#{} {} {}", d.index, d.op, d.object)
-        }];
-        if !d.implicit {
-            parts.push(format!(
-                "{} row{}",
-                d.rows,
-                if d.rows == 1 { "" } else { "s" }
-            ));
-        }
-        parts.push(format!("log line {}", d.log_line));
-        parts.push(format!("{} ms", ms(d.total_nanos)));
-        if let Some(p) = d.parent {
-            match &d.parent_step {
-                Some(s) => parts.push(format!("inside #{p} ({s})")),
-                None => parts.push(format!("inside #{p}")),
-            }
-        }
+        let parts = heading_parts(d);
         for (i, l) in wrap_parts(&parts, width.saturating_sub(4))
             .iter()
             .enumerate()

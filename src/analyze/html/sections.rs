@@ -6,7 +6,7 @@
 
 use super::{esc, ms};
 use crate::analyze::Report;
-use crate::analyze::save_order::{DmlSave, step_name};
+use crate::analyze::save_order::{DmlSave, heading_parts, step_name};
 use std::fmt::Write as _;
 
 /// A save with more steps than this is folded (its `<details>` closed) at first.
@@ -202,27 +202,7 @@ pub(super) fn categories(h: &mut String, r: &Report) {
 
 /// The heading of one save: the text report's parts (`save_order.rs`).
 fn save_heading(d: &DmlSave) -> String {
-    let mut parts = vec![if d.implicit {
-        format!("#{} save from outside Apex", d.index)
-    } else {
-        format!("#{} {} {}", d.index, d.op, d.object)
-    }];
-    if !d.implicit {
-        parts.push(format!(
-            "{} row{}",
-            d.rows,
-            if d.rows == 1 { "" } else { "s" }
-        ));
-    }
-    parts.push(format!("log line {}", d.log_line));
-    parts.push(format!("{} ms", ms(d.total_nanos)));
-    if let Some(p) = d.parent {
-        match &d.parent_step {
-            Some(s) => parts.push(format!("inside #{p} ({s})")),
-            None => parts.push(format!("inside #{p}")),
-        }
-    }
-    parts.join(" · ")
+    heading_parts(d).join(" · ")
 }
 
 /// The order of execution per DML: each save with automation, its steps in order (a
