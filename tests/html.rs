@@ -349,18 +349,8 @@ fn dump_dom(chrome: &Path, page: &Path) -> String {
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", page.canonicalize().unwrap().display());
     let out = Command::new(chrome)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--virtual-time-budget=5000",
-        ])
+        .args(cdp::HEADLESS)
+        .args(["--virtual-time-budget=5000"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(&url)

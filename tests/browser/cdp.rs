@@ -18,6 +18,20 @@ use std::time::Duration;
 /// measurement).
 const DEADLINE: Duration = Duration::from_secs(60);
 
+/// The flags of every headless Chromium run here: no sandbox, GPU, network or extension
+/// that a test page does not need.
+pub const HEADLESS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+];
+
 /// A headless Chromium driven over the pipe, with one page attached.
 pub struct Browser {
     child: Child,
@@ -46,25 +60,17 @@ impl Browser {
         let (cmd_r, cmd_w) = pipe();
         let (ev_r, ev_w) = pipe();
         let mut c = Command::new(chrome);
-        c.args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--hide-scrollbars",
-            "--window-size=1300,1000",
-            "--remote-debugging-pipe",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("about:blank")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        c.args(HEADLESS)
+            .args([
+                "--hide-scrollbars",
+                "--window-size=1300,1000",
+                "--remote-debugging-pipe",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         // SAFETY: between fork and exec only async-signal-safe calls (fcntl, dup2). Both
         // ends are first copied above 9, so putting them on 3 and 4 cannot clobber either.
         unsafe {
