@@ -9,17 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn json(args: &[&str]) -> Value {
-    let mut a = vec!["analyze"];
-    a.extend_from_slice(args);
-    a.extend_from_slice(&["--format", "json"]);
-    let out = common::run(&a);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "analyze {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("analyze --format json prints one JSON object")
+    serde_json::from_slice(&common::analyze(args, "json"))
+        .expect("analyze --format json prints one JSON object")
 }
 
 fn fixture(name: &str) -> String {

@@ -18,17 +18,7 @@ const PAYLOAD: &str =
     "</script><img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"><b>bold</b>";
 
 fn html(args: &[&str]) -> String {
-    let mut a = vec!["analyze"];
-    a.extend_from_slice(args);
-    a.extend_from_slice(&["--format", "html"]);
-    let out = common::run(&a);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "analyze {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("the page is UTF-8")
+    String::from_utf8(common::analyze(args, "html")).expect("the page is UTF-8")
 }
 
 fn fixture(name: &str) -> String {
@@ -968,12 +958,7 @@ fn firefox_renders_the_page_and_follows_a_link() {
 
 /// The JSON report of `args`.
 fn json_report(args: &[&str]) -> serde_json::Value {
-    let mut a = vec!["analyze"];
-    a.extend_from_slice(args);
-    a.extend_from_slice(&["--format", "json"]);
-    let out = common::run(&a);
-    assert_eq!(out.status.code(), Some(0));
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&common::analyze(args, "json")).unwrap()
 }
 
 fn count(b: &mut cdp::Browser, selector: &str) -> u64 {

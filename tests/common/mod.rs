@@ -93,6 +93,22 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run dbglog")
 }
 
+/// `dbglog analyze ARGS… --format FORMAT`, which must exit 0 (its stderr is shown when
+/// not); its stdout.
+pub fn analyze(args: &[&str], format: &str) -> Vec<u8> {
+    let mut a = vec!["analyze"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--format", format]);
+    let out = run(&a);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "analyze {args:?} --format {format} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Run the binary with `stdin` piped in.
 pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;
